@@ -154,7 +154,9 @@ async function prepareCifar(write: (path: string, split: ImageSplit) => Promise<
     labels: trainLabels,
     count: 50_000,
   };
-  batches.forEach((batch, b) => train.images.set(batch.images, b * 10_000 * IMAGE_BYTES));
+  batches.forEach((batch, b) => {
+    train.images.set(batch.images, b * 10_000 * IMAGE_BYTES);
+  });
   const { seed, trainPerClass, testPerClass } = EMBEDDED_SUBSET;
   const trainPick = classBalancedSubset(train.labels, 10, trainPerClass, `${seed}/train`);
   const testPick = classBalancedSubset(test.labels, 10, testPerClass, `${seed}/test`);

@@ -26,7 +26,9 @@ export function classBalancedSubset(
   seed: string,
 ): number[] {
   const byClass: number[][] = Array.from({ length: numClasses }, () => []);
-  labels.forEach((label, index) => byClass[label]?.push(index));
+  labels.forEach((label, index) => {
+    byClass[label]?.push(index);
+  });
   const random = seededRandom(seed);
   const picked: number[] = [];
   byClass.forEach((indices, label) => {
