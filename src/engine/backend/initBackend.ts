@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import {
+  BACKEND_NAMES,
+  type BackendChoice,
+  type BackendName,
+  type BackendProbe,
+  type BackendProbes,
+  chooseBackend,
+  looksSoftware,
+} from './chooseBackend';
+import { registerWasmGradientKernels } from './wasmGradients';
+
+/** What the lab shows in its backend badge; plain JSON, sent from the Worker to the UI. */
+export interface BackendReport extends BackendChoice {
+  /** The adapter's or runtime's description for the active backend. */
+  readonly adapter: string;
+  /** Whether the active backend runs on a software fallback adapter (SwiftShader & co.). */
+  readonly software: boolean;
+  /** Every backend as probed, with the reason for each unavailable one. */
+  readonly probes: BackendProbes;
+}
+
+export interface InitBackendOptions {
+  /** Where the browser host serves tfjs-backend-wasm's .wasm files (file name -> URL); Node needs none. */
+  readonly wasmPaths?: Record<string, string>;
+}
+
+const unavailable = (description: string): BackendProbe => ({
+  available: false,
+  description,
+  software: false,
+});
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+async function probeWebGpu(): Promise<BackendProbe> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return unavailable('navigator.gpu is missing: this browser or host has no WebGPU');
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return unavailable('no WebGPU adapter: requestAdapter() returned null');
+    const info = adapter.info;
+    const description =
+      [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') ||
+      'unnamed WebGPU adapter';
+    // Chrome moved isFallbackAdapter from the adapter to its info; read whichever this browser has.
+    const flags = adapter as unknown as { isFallbackAdapter?: boolean };
+    const infoFlags = info as unknown as { isFallbackAdapter?: boolean };
+    const fallback = infoFlags.isFallbackAdapter ?? flags.isFallbackAdapter ?? false;
+    return { available: true, description, software: fallback || looksSoftware(description) };
+  } catch (error) {
+    return unavailable(`WebGPU adapter request failed: ${errorText(error)}`);
+  }
+}
+
+function probeWebGl(): BackendProbe {
+  // Workers have no document; tfjs's WebGL backend runs there on an OffscreenCanvas.
+  if (typeof OffscreenCanvas === 'undefined')
+    return unavailable('no OffscreenCanvas, so no WebGL in this host');
+  try {
+    const canvas = new OffscreenCanvas(1, 1);
+    const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
+    if (!gl) return unavailable('no WebGL context could be created');
+    const debug = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    // A context that refuses `failIfMajorPerformanceCaveat` runs on a software rasteriser.
+    const caveat =
+      new OffscreenCanvas(1, 1).getContext('webgl2', { failIfMajorPerformanceCaveat: true }) === null;
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return { available: true, description: renderer, software: caveat || looksSoftware(renderer) };
+  } catch (error) {
+    return unavailable(`WebGL probe failed: ${errorText(error)}`);
+  }
+}
+
+export async function probeBackends(): Promise<BackendProbes> {
+  const wasm: BackendProbe =
+    typeof WebAssembly === 'object'
+      ? { available: true, description: 'WebAssembly (XNNPACK)', software: false }
+      : unavailable('no WebAssembly in this host');
+  return {
+    webgpu: await probeWebGpu(),
+    webgl: probeWebGl(),
+    wasm,
+    cpu: { available: true, description: 'plain JavaScript', software: false },
+  };
+}
+
+/** Loads a backend's code only when it is chosen: keeps first paint light and Node free of browser-only code. */
+async function registerBackendCode(name: BackendName, options: InitBackendOptions): Promise<void> {
+  if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
+  if (name === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
+  if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths);
+    registerWasmGradientKernels();
+  }
+}
+
+async function describeWasm(): Promise<string> {
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+  return `WebAssembly${simd ? ' SIMD' : ''}, ${threads ? `${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}` : 'single-threaded'}`;
+}
+
+/**
+ * Probes, chooses and activates a backend. `tf.setBackend` resolves to false (it does not throw) when a
+ * backend cannot start, so its result is checked, and the next choice is tried with the reason recorded.
+ */
+export async function initBackend(
+  requested?: BackendName,
+  options: InitBackendOptions = {},
+): Promise<BackendReport> {
+  const probes: Record<BackendName, BackendProbe> = { ...(await probeBackends()) };
+  let firstFallback: BackendChoice['fallback'];
+  for (let attempt = 0; attempt < BACKEND_NAMES.length; attempt++) {
+    const choice = chooseBackend(probes, requested);
+    firstFallback ??= choice.fallback;
+    let started = false;
+    let why = `tf.setBackend('${choice.backend}') returned false`;
+    try {
+      await registerBackendCode(choice.backend, options);
+      started = await tf.setBackend(choice.backend);
+      await tf.ready();
+    } catch (error) {
+      why = `${choice.backend} failed to start: ${errorText(error)}`;
+    }
+    if (started && tf.getBackend() === choice.backend) {
+      const probe = probes[choice.backend];
+      const adapter = choice.backend === 'wasm' ? await describeWasm() : probe.description;
+      return {
+        ...choice,
+        ...(firstFallback ? { fallback: firstFallback } : {}),
+        adapter,
+        software: probe.software,
+        probes,
+      };
+    }
+    probes[choice.backend] = unavailable(why);
+  }
+  throw new Error('no tfjs backend could start, not even cpu');
+}

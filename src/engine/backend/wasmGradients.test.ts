@@ -1,0 +1,401 @@
+import * as tf from '@tensorflow/tfjs-core';
+// Under Node, tfjs-core resolves to its CJS bundle while these dist files are a second, ESM copy of it. The
+// copy that loads first provides the global Tensor class, and the ESM copy's Tensor has no op handler
+// (Cast's gradient then fails on dy.clone()), so this import must stay below the tfjs-core one.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmGradientKernels } from './wasmGradients';
+
+const TOLERANCE = 1e-4;
+
+type Backend = 'cpu' | 'wasm';
+type Pad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
+
+async function switchBackend(name: Backend): Promise<void> {
+  const ok = await tf.setBackend(name);
+  // setBackend can leave getBackend() naming a backend that failed to initialise; only the return value counts.
+  if (!ok) throw new Error(`tf.setBackend('${name}') returned false`);
+  expect(tf.getBackend()).toBe(name);
+}
+
+/** Runs `fn` on a backend and reads its tensors back, so results of the two backends can be compared. */
+async function readOn(name: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await switchBackend(name);
+  const outs = tf.tidy(fn);
+  const data = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outs);
+  return data;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform in [-scale, scale), fixed by the seed. */
+function fixedValues(size: number, seed: number, scale: number): Float32Array {
+  const next = mulberry32(seed);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = (next() * 2 - 1) * scale;
+  return out;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] ?? Number.NaN) - (b[i] ?? Number.NaN));
+    // NaN must fail the comparison, which Math.max would not guarantee.
+    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
+    max = Math.max(max, d);
+  }
+  return max;
+}
+
+function maxAbs(a: Float32Array): number {
+  let max = 0;
+  for (const v of a) max = Math.max(max, Math.abs(v));
+  return max;
+}
+
+// ---- A small CNN written with ops, covering what the trainer's nets use. -------------------------------
+
+const BATCH = 3;
+const INPUT: [number, number, number, number] = [BATCH, 23, 23, 3];
+const CLASSES = 5;
+
+const PARAM_SHAPES: Record<string, number[]> = {
+  convA: [3, 3, 3, 6],
+  biasA: [6],
+  convB: [4, 4, 6, 8],
+  biasB: [8],
+  gamma: [8],
+  beta: [8],
+  depthwise: [3, 3, 8, 2],
+  convC: [3, 3, 16, 12],
+  biasC: [12],
+  convD: [2, 2, 12, 10],
+  dense: [40, CLASSES],
+  biasDense: [CLASSES],
+};
+const PARAM_NAMES = Object.keys(PARAM_SHAPES);
+
+function initialParams(): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  PARAM_NAMES.forEach((name, i) => {
+    const shape = PARAM_SHAPES[name]!;
+    const size = shape.reduce((p, d) => p * d, 1);
+    // He-like scale keeps activations O(1) so an absolute tolerance is meaningful at every layer.
+    const fanIn = shape.length > 1 ? size / shape[shape.length - 1]! : 0;
+    const scale = name === 'gamma' ? 0.2 : fanIn > 0 ? Math.sqrt(6 / fanIn) : 0.1;
+    const values = fixedValues(size, 1000 + i, scale);
+    if (name === 'gamma') for (let j = 0; j < size; j++) values[j] = 1 + (values[j] ?? 0);
+    out[name] = values;
+  });
+  return out;
+}
+
+const INPUT_VALUES = fixedValues(
+  INPUT.reduce((p, d) => p * d, 1),
+  7,
+  1,
+);
+const LABELS = Array.from({ length: BATCH }, (_, i) => (i * 2 + 1) % CLASSES);
+
+function logits(x: tf.Tensor4D, p: Record<string, tf.Tensor>): tf.Tensor2D {
+  const w = (name: string) => p[name] as tf.Tensor4D;
+  let h: tf.Tensor4D = tf.relu(tf.add(tf.conv2d(x, w('convA'), 1, 'same'), p.biasA!));
+  // Fused conv has its own gradient path (bias + activation) through Conv2DBackpropFilter.
+  h = tf.fused.conv2d({
+    x: h,
+    filter: w('convB'),
+    strides: 2,
+    pad: 'same',
+    bias: p.biasB,
+    activation: 'relu',
+  });
+  h = tf.avgPool(h, 3, 1, 'same');
+  const { mean, variance } = tf.moments(h, [0, 1, 2]);
+  h = tf.batchNorm4d(
+    h,
+    mean as tf.Tensor1D,
+    variance as tf.Tensor1D,
+    p.beta as tf.Tensor1D,
+    p.gamma as tf.Tensor1D,
+    1e-3,
+  );
+  h = tf.relu(tf.depthwiseConv2d(h, w('depthwise'), 1, 'same'));
+  h = tf.relu(tf.add(tf.conv2d(h, w('convC'), 2, 'valid'), p.biasC!));
+  h = tf.maxPool(h, 2, 2, 'same');
+  h = tf.relu(tf.conv2d(h, w('convD'), 1, 'valid'));
+  const flat = tf.reshape(h, [BATCH, -1]);
+  return tf.add(tf.matMul(flat, p.dense as tf.Tensor2D), p.biasDense!);
+}
+
+function loss(x: tf.Tensor4D, p: Record<string, tf.Tensor>): tf.Scalar {
+  const onehot = tf.oneHot(tf.tensor1d(LABELS, 'int32'), CLASSES);
+  return tf.losses.softmaxCrossEntropy(onehot, logits(x, p)) as tf.Scalar;
+}
+
+function paramTensors(values: Record<string, Float32Array>): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const name of PARAM_NAMES) out[name] = tf.tensor(values[name]!, PARAM_SHAPES[name]);
+  return out;
+}
+
+/** Loss and gradients w.r.t. the input and every parameter, in PARAM_NAMES order after the input. */
+function lossAndGrads(): tf.Tensor[] {
+  const params = paramTensors(initialParams());
+  const x = tf.tensor4d(INPUT_VALUES, INPUT);
+  const inputs = [x, ...PARAM_NAMES.map((n) => params[n]!)];
+  const f = (...ts: tf.Tensor[]) => {
+    const p: Record<string, tf.Tensor> = {};
+    PARAM_NAMES.forEach((n, i) => {
+      p[n] = ts[i + 1]!;
+    });
+    return loss(ts[0] as tf.Tensor4D, p);
+  };
+  const { value, grads } = tf.valueAndGrads(f)(inputs);
+  return [value, ...grads];
+}
+
+// ---- Kernel-level comparisons ---------------------------------------------------------------------------
+
+interface ConvCase {
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: number | [number, number];
+  pad: Pad;
+}
+
+const CONV_CASES: ConvCase[] = [
+  { x: [1, 5, 5, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
+  { x: [2, 7, 7, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' },
+  { x: [3, 8, 8, 2], filter: [3, 3, 2, 5], strides: 2, pad: 'valid' },
+  { x: [2, 9, 6, 3], filter: [2, 3, 3, 4], strides: [2, 1], pad: 'same' },
+  { x: [2, 10, 10, 3], filter: [4, 4, 3, 2], strides: 2, pad: 'same' },
+  { x: [2, 11, 11, 4], filter: [5, 5, 4, 3], strides: 2, pad: 'same' },
+  { x: [2, 11, 11, 4], filter: [1, 1, 4, 3], strides: 2, pad: 'valid' },
+  { x: [2, 7, 9, 3], filter: [3, 3, 3, 2], strides: 3, pad: 'valid' },
+  { x: [2, 7, 9, 3], filter: [3, 2, 3, 2], strides: 3, pad: 'same' },
+  { x: [4, 6, 6, 3], filter: [3, 3, 3, 6], strides: 1, pad: 'valid' },
+  {
+    x: [2, 8, 7, 2],
+    filter: [3, 3, 2, 3],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 0],
+      [0, 0],
+    ],
+  },
+  { x: [2, 6, 6, 2], filter: [3, 3, 2, 3], strides: 1, pad: 1 },
+  // Pads wider than the kernel: some outputs see only padding.
+  {
+    x: [2, 6, 7, 2],
+    filter: [3, 3, 2, 3],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [3, 1],
+      [0, 4],
+      [0, 0],
+    ],
+  },
+];
+
+function caseName(c: ConvCase): string {
+  return `x=[${c.x}] f=[${c.filter}] s=${JSON.stringify(c.strides)} pad=${JSON.stringify(c.pad)}`;
+}
+
+function convOutShape(c: ConvCase, depthwise: boolean): number[] {
+  const outChannels = depthwise ? c.filter[2] * c.filter[3] : c.filter[3];
+  return tf.backend_util
+    .computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, depthwise)
+    .outShape.slice(0, 3)
+    .concat(outChannels);
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+function runConv2DBackpropFilter(c: ConvCase, dataFormat: 'NHWC' | 'NCHW' = 'NHWC'): tf.Tensor {
+  const dyShape = convOutShape(c, false);
+  const x = tf.tensor4d(fixedValues(sizeOf(c.x), 11, 1), c.x);
+  const dy = tf.tensor(fixedValues(sizeOf(dyShape), 12, 1), dyShape);
+  return tf
+    .engine()
+    .runKernel(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      { strides: c.strides, pad: c.pad, dataFormat, filterShape: c.filter },
+    );
+}
+
+describe('wasm gradient kernels', () => {
+  let registered: string[] = [];
+
+  beforeAll(async () => {
+    registered = registerWasmGradientKernels();
+    await switchBackend('wasm');
+  });
+
+  it('registers the missing backward kernels once', () => {
+    expect(registered).toEqual(
+      expect.arrayContaining([
+        'Conv2DBackpropFilter',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+      ]),
+    );
+    expect(registerWasmGradientKernels()).toEqual(registered);
+    for (const name of registered) expect(tf.getKernel(name, 'wasm')).toBeDefined();
+    // Pooling gradients come with the wasm backend; this guards the assumption that they need no help.
+    expect(tf.getKernel('MaxPoolGrad', 'wasm')).toBeDefined();
+    expect(tf.getKernel('AvgPoolGrad', 'wasm')).toBeDefined();
+  });
+
+  it.each(CONV_CASES)('Conv2DBackpropFilter matches cpu: %s', async (c) => {
+    const [cpu] = await readOn('cpu', () => [runConv2DBackpropFilter(c)]);
+    const [wasm] = await readOn('wasm', () => [runConv2DBackpropFilter(c)]);
+    const diff = maxAbsDiff(cpu!, wasm!);
+    expect(maxAbs(cpu!), caseName(c)).toBeGreaterThan(0.1);
+    expect(diff, caseName(c)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  // Depthwise filters are [kh, kw, C, multiplier]; alternate multipliers 1 and 2.
+  const depthwiseCases = CONV_CASES.map((c, i) => ({
+    ...c,
+    filter: [c.filter[0], c.filter[1], c.x[3], 1 + (i % 2)] as ConvCase['filter'],
+  }));
+
+  it.each(depthwiseCases)('depthwise backprop filter and input match cpu: %s', async (c) => {
+    const run = () => {
+      const x = tf.tensor4d(fixedValues(sizeOf(c.x), 21, 1), c.x);
+      const filter = tf.tensor4d(fixedValues(sizeOf(c.filter), 22, 1), c.filter);
+      const dyShape = convOutShape(c, true);
+      const dy = tf.tensor(fixedValues(sizeOf(dyShape), 23, 1), dyShape);
+      const common = { strides: c.strides, pad: c.pad, dilations: 1 };
+      return [
+        tf.engine().runKernel<tf.Tensor>(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x, dy },
+          {
+            ...common,
+            filterShape: c.filter,
+          },
+        ),
+        tf.engine().runKernel<tf.Tensor>(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy, filter },
+          {
+            ...common,
+            inputShape: c.x,
+          },
+        ),
+      ];
+    };
+    const cpu = await readOn('cpu', run);
+    const wasm = await readOn('wasm', run);
+    for (let i = 0; i < 2; i++) {
+      const what = `${i === 0 ? 'filter' : 'input'} ${caseName(c)}`;
+      expect(maxAbs(cpu[i]!), what).toBeGreaterThan(0.1);
+      expect(maxAbsDiff(cpu[i]!, wasm[i]!), what).toBeLessThanOrEqual(TOLERANCE);
+    }
+  });
+
+  it('rejects NCHW with a clear error', async () => {
+    await switchBackend('wasm');
+    expect(() => tf.tidy(() => runConv2DBackpropFilter(CONV_CASES[1]!, 'NCHW'))).toThrow(/NHWC/);
+  });
+
+  it('frees every intermediate it allocates', async () => {
+    await switchBackend('wasm');
+    const wasmBackend = tf.engine().backend;
+    const tensorsBefore = tf.memory().numTensors;
+    const dataBefore = wasmBackend.numDataIds();
+    tf.dispose(tf.tidy(lossAndGrads));
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(wasmBackend.numDataIds()).toBe(dataBefore);
+  });
+
+  it('gives the same CNN loss gradients as cpu, for the input and every weight', async () => {
+    const cpu = await readOn('cpu', lossAndGrads);
+    const wasm = await readOn('wasm', lossAndGrads);
+    const names = ['loss', 'input', ...PARAM_NAMES];
+    expect(wasm.length).toBe(names.length);
+    const report: Record<string, string> = {};
+    names.forEach((name, i) => {
+      const scale = maxAbs(cpu[i]!);
+      const diff = maxAbsDiff(cpu[i]!, wasm[i]!);
+      report[name] = `diff ${diff.toExponential(2)} of max ${scale.toExponential(2)}`;
+      // A vanishing gradient would make the comparison vacuous.
+      expect(scale, name).toBeGreaterThan(1e-3);
+      expect(diff, name).toBeLessThanOrEqual(TOLERANCE);
+    });
+    console.info('wasm vs cpu gradients:', report);
+  });
+
+  it('follows the same SGD trajectory as cpu', async () => {
+    const train = () => {
+      const init = initialParams();
+      const vars = PARAM_NAMES.map((n) => tf.variable(tf.tensor(init[n]!, PARAM_SHAPES[n])));
+      const p: Record<string, tf.Tensor> = {};
+      PARAM_NAMES.forEach((n, i) => {
+        p[n] = vars[i]!;
+      });
+      const x = tf.tensor4d(INPUT_VALUES, INPUT);
+      const opt = tf.train.sgd(0.05);
+      for (let step = 0; step < 3; step++) opt.minimize(() => loss(x, p));
+      opt.dispose();
+      const out = vars.map((v) => v.clone());
+      tf.dispose(vars);
+      return out;
+    };
+    const cpu = await readOn('cpu', train);
+    const wasm = await readOn('wasm', train);
+    PARAM_NAMES.forEach((name, i) => {
+      expect(maxAbsDiff(cpu[i]!, wasm[i]!), name).toBeLessThanOrEqual(TOLERANCE);
+    });
+    // The weights must actually have moved, or the comparison says nothing about the gradients.
+    expect(maxAbsDiff(cpu[PARAM_NAMES.indexOf('convA')]!, initialParams().convA!)).toBeGreaterThan(1e-3);
+  });
+
+  it('reduces the loss with Adam on wasm', async () => {
+    await switchBackend('wasm');
+    const init = initialParams();
+    const vars = PARAM_NAMES.map((n) => tf.variable(tf.tensor(init[n]!, PARAM_SHAPES[n])));
+    const p: Record<string, tf.Tensor> = {};
+    PARAM_NAMES.forEach((n, i) => {
+      p[n] = vars[i]!;
+    });
+    const x = tf.tensor4d(INPUT_VALUES, INPUT);
+    const opt = tf.train.adam(0.01);
+    const losses: number[] = [];
+    for (let step = 0; step < 15; step++) {
+      const l = opt.minimize(() => loss(x, p), true);
+      losses.push((await l!.data())[0]!);
+      l!.dispose();
+    }
+    opt.dispose();
+    tf.dispose([...vars, x]);
+    const first = losses[0]!;
+    const last = losses[losses.length - 1]!;
+    expect(Number.isFinite(last)).toBe(true);
+    expect(last).toBeLessThan(first * 0.5);
+  });
+});

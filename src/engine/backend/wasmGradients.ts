@@ -1,0 +1,345 @@
+/**
+ * Backward kernels that @tensorflow/tfjs-backend-wasm 4.22 does not ship, so that conv nets can be trained
+ * on it (DESIGN.md §5). Each one is composed from wasm's own registered forward kernels, so the data never
+ * leaves the wasm heap and no second backend has to be initialised.
+ */
+import {
+  backend_util,
+  Conv2DBackpropFilter,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropFilterInputs,
+  DepthwiseConv2dNativeBackpropFilter,
+  type DepthwiseConv2dNativeBackpropFilterAttrs,
+  type DepthwiseConv2dNativeBackpropFilterInputs,
+  DepthwiseConv2dNativeBackpropInput,
+  type DepthwiseConv2dNativeBackpropInputAttrs,
+  type DepthwiseConv2dNativeBackpropInputInputs,
+  getKernel,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  registerKernel,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+const BACKEND = 'wasm';
+
+type Shape4 = [number, number, number, number];
+type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
+
+/**
+ * Runs wasm kernels and keeps every intermediate they return, so that a composite kernel frees each one
+ * exactly once, also when it throws half way.
+ */
+class KernelScope {
+  private readonly temps: TensorInfo[] = [];
+
+  constructor(private readonly backend: KernelBackend) {}
+
+  run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    // Looked up per call rather than captured at registration, so import order of this module and the
+    // wasm backend does not matter.
+    const kernel = getKernel(kernelName, BACKEND) as KernelConfig | undefined;
+    if (kernel == null) {
+      throw new Error(`wasmGradients: wasm kernel '${kernelName}' is not registered`);
+    }
+    const out = kernel.kernelFunc({ inputs, backend: this.backend, attrs });
+    if (Array.isArray(out)) {
+      throw new Error(`wasmGradients: wasm kernel '${kernelName}' returned several outputs`);
+    }
+    this.temps.push(out);
+    return out;
+  }
+
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  /** Frees every intermediate but `keep`; a Reshape shares its source's dataId with a refcount, so this is safe. */
+  disposeAllBut(keep: TensorInfo | undefined): void {
+    for (const t of this.temps) {
+      if (t !== keep) {
+        this.backend.disposeData(t.dataId);
+      }
+    }
+    this.temps.length = 0;
+  }
+}
+
+function composite(backend: unknown, body: (scope: KernelScope) => TensorInfo): TensorInfo {
+  // KernelFunc types the backend as `{}`; for backendName 'wasm' the engine always passes its BackendWasm.
+  const scope = new KernelScope(backend as KernelBackend);
+  let result: TensorInfo | undefined;
+  try {
+    result = body(scope);
+    return result;
+  } finally {
+    scope.disposeAllBut(result);
+  }
+}
+
+function explicitPad(top: number, bottom: number, left: number, right: number): ExplicitPad {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
+function assertShape(what: string, actual: readonly number[], expected: readonly number[]): void {
+  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+    throw new Error(`wasmGradients: ${what} has shape [${actual}], expected [${expected}]`);
+  }
+}
+
+function assertNoDilation(kernelName: string, dilations: number | [number, number] | undefined): void {
+  const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
+  if (dh !== 1 || dw !== 1) {
+    // tfjs-core's own gradients never ask for this (they assert dilation 1), so it is left unimplemented.
+    throw new Error(`wasmGradients: ${kernelName} with dilations [${dh}, ${dw}] is not supported`);
+  }
+}
+
+/**
+ * How far the dilated "filter" (dy) reaches past the bottom/right edge of x when it is slid over kernel
+ * offsets 0..k-1. Forward padding beyond that reach only ever meets zeros, so only the top/left pad matters.
+ */
+function reachPad(
+  kernel: number,
+  outSize: number,
+  stride: number,
+  inSize: number,
+  padBefore: number,
+): number {
+  return Math.max(0, kernel + (outSize - 1) * stride - inSize - padBefore);
+}
+
+/**
+ * dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pT, ow*s+kw-pL, ci] * dy[n,oh,ow,co]. That is a forward conv
+ * with x as [Cin,H,W,N] (batch = Cin, channels = N) and dy as an [OH,OW,N,Cout] filter dilated by the
+ * forward stride, so XNNPACK's conv does the heavy lifting.
+ */
+const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as Conv2DBackpropFilterInputs;
+  // Kernel attrs arrive as the untyped NamedAttrMap; tfjs-core's conv2DBackpropFilter op fills exactly these.
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    attrs as unknown as Conv2DBackpropFilterAttrs;
+  if (x == null || dy == null) throw new Error('wasmGradients: Conv2DBackpropFilter needs x and dy');
+  if (dataFormat === 'NCHW') {
+    // wasm's Conv2D itself only runs channelsLast, so there is nothing to build NCHW from.
+    throw new Error("wasmGradients: Conv2DBackpropFilter supports dataFormat 'NHWC' only, got 'NCHW'");
+  }
+  if (x.shape.length !== 4) throw new Error('wasmGradients: Conv2DBackpropFilter expects a rank-4 x');
+
+  const info = backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const [kh, kw, cin, cout] = filterShape;
+  assertShape('Conv2DBackpropFilter dy', dy.shape, [info.batchSize, info.outHeight, info.outWidth, cout]);
+
+  const padBottom = reachPad(kh, info.outHeight, info.strideHeight, info.inHeight, info.padInfo.top);
+  const padRight = reachPad(kw, info.outWidth, info.strideWidth, info.inWidth, info.padInfo.left);
+
+  return composite(backend, (s) => {
+    const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
+    const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+    const conv = s.run(
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        dilations: [info.strideHeight, info.strideWidth],
+        pad: explicitPad(info.padInfo.top, padBottom, info.padInfo.left, padRight),
+        dataFormat: 'NHWC',
+      },
+    );
+    // The conv may produce rows/cols past kh/kw when the stride leaves x's tail unused; they are not weights.
+    const cropped =
+      conv.shape[1] === kh && conv.shape[2] === kw
+        ? conv
+        : s.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [cin, kh, kw, cout] });
+    return s.run('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
+  });
+};
+
+/**
+ * Same idea as Conv2DBackpropFilter, but depthwise must not sum over channels, so the batch is folded into
+ * the channel axis instead of the batch axis: x as [1,H,W,N*C], dy as an [OH,OW,N*C,M] depthwise filter,
+ * then the N partial filters are summed.
+ */
+const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as DepthwiseConv2dNativeBackpropFilterInputs;
+  // See conv2DBackpropFilter: attrs are untyped at the kernel boundary.
+  const { strides, dilations, pad, dimRoundingMode, filterShape } =
+    attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  if (x == null || dy == null)
+    throw new Error('wasmGradients: DepthwiseConv2dNativeBackpropFilter needs x and dy');
+  if (x.shape.length !== 4)
+    throw new Error('wasmGradients: DepthwiseConv2dNativeBackpropFilter expects rank-4 x');
+  assertNoDilation(DepthwiseConv2dNativeBackpropFilter, dilations);
+
+  const info = backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+  );
+  const [kh, kw, c, m] = filterShape;
+  const n = info.batchSize;
+  assertShape('DepthwiseConv2dNativeBackpropFilter dy', dy.shape, [n, info.outHeight, info.outWidth, c * m]);
+
+  const padBottom = reachPad(kh, info.outHeight, info.strideHeight, info.inHeight, info.padInfo.top);
+  const padRight = reachPad(kw, info.outWidth, info.strideWidth, info.inWidth, info.padInfo.left);
+
+  return composite(backend, (s) => {
+    const xT = s.run('Transpose', { x }, { perm: [1, 2, 0, 3] });
+    const xFolded = s.reshape(xT, [1, info.inHeight, info.inWidth, n * c]);
+    const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+    const dyFilter = s.reshape(dyT, [info.outHeight, info.outWidth, n * c, m]);
+    const conv = s.run(
+      'DepthwiseConv2dNative',
+      { x: xFolded, filter: dyFilter },
+      {
+        strides: [1, 1],
+        dilations: [info.strideHeight, info.strideWidth],
+        pad: explicitPad(info.padInfo.top, padBottom, info.padInfo.left, padRight),
+      },
+    );
+    const cropped =
+      conv.shape[1] === kh && conv.shape[2] === kw
+        ? conv
+        : s.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [1, kh, kw, n * c * m] });
+    // Output channel (n*C + c)*M + m: the batch is the middle axis of [kh*kw, N, C*M].
+    const perBatch = s.reshape(cropped, [kh * kw, n, c * m]);
+    const summed = n === 1 ? perBatch : s.run('Sum', { x: perBatch }, { axis: [1], keepDims: false });
+    return s.reshape(summed, [kh, kw, c, m]);
+  });
+};
+
+/**
+ * dx of a depthwise conv is a transposed depthwise conv: spread dy out by the stride (zeros in between),
+ * then run a stride-1 depthwise conv with the spatially flipped filter, and sum over the channel multiplier.
+ */
+const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as DepthwiseConv2dNativeBackpropInputInputs;
+  // See conv2DBackpropFilter: attrs are untyped at the kernel boundary.
+  const { strides, dilations, pad, dimRoundingMode, inputShape } =
+    attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+  if (dy == null || filter == null) {
+    throw new Error('wasmGradients: DepthwiseConv2dNativeBackpropInput needs dy and filter');
+  }
+  assertNoDilation(DepthwiseConv2dNativeBackpropInput, dilations);
+
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as Shape4,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+  );
+  const [kh, kw, c, m] = filter.shape as Shape4;
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  assertShape('DepthwiseConv2dNativeBackpropInput dy', dy.shape, [n, oh, ow, c * m]);
+
+  return composite(backend, (s) => {
+    let spread = dy;
+    // Insert stride-1 zeros after every row, then after every column, via rank-4 pads on reshaped views.
+    if (sh > 1) {
+      const rows = s.reshape(spread, [n * oh, 1, ow, c * m]);
+      const padded = s.run(
+        'PadV2',
+        { x: rows },
+        { paddings: explicitPad(0, sh - 1, 0, 0), constantValue: 0 },
+      );
+      spread = s.reshape(padded, [n, oh * sh, ow, c * m]);
+    }
+    const hd = oh * sh;
+    if (sw > 1) {
+      const cols = s.reshape(spread, [n * hd, ow, 1, c * m]);
+      const padded = s.run(
+        'PadV2',
+        { x: cols },
+        { paddings: explicitPad(0, 0, 0, sw - 1), constantValue: 0 },
+      );
+      spread = s.reshape(padded, [n, hd, ow * sw, c * m]);
+    }
+    const wd = ow * sw;
+
+    // Full-correlation pads that make the output exactly H x W. A negative pad means dy rows that only ever
+    // saw forward padding; they cannot reach x, so they are cropped off instead.
+    const top = kh - 1 - info.padInfo.top;
+    const bottom = h + info.padInfo.top - hd;
+    const left = kw - 1 - info.padInfo.left;
+    const right = w + info.padInfo.left - wd;
+    const cropTop = Math.max(0, -top);
+    const cropBottom = Math.max(0, -bottom);
+    const cropLeft = Math.max(0, -left);
+    const cropRight = Math.max(0, -right);
+    if (cropTop + cropBottom + cropLeft + cropRight > 0) {
+      spread = s.run(
+        'Slice',
+        { x: spread },
+        {
+          begin: [0, cropTop, cropLeft, 0],
+          size: [n, hd - cropTop - cropBottom, wd - cropLeft - cropRight, c * m],
+        },
+      );
+    }
+
+    const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
+    const flippedFilter = s.reshape(flipped, [kh, kw, c * m, 1]);
+    const conv = s.run(
+      'DepthwiseConv2dNative',
+      { x: spread, filter: flippedFilter },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: explicitPad(Math.max(0, top), Math.max(0, bottom), Math.max(0, left), Math.max(0, right)),
+      },
+    );
+    assertShape('DepthwiseConv2dNativeBackpropInput result', conv.shape, [n, h, w, c * m]);
+    if (m === 1) return conv;
+    const split = s.reshape(conv, [n, h, w, c, m]);
+    return s.run('Sum', { x: split }, { axis: [4], keepDims: false });
+  });
+};
+
+const KERNELS: ReadonlyArray<{ name: string; kernelFunc: KernelFunc }> = [
+  { name: Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter },
+  { name: DepthwiseConv2dNativeBackpropFilter, kernelFunc: depthwiseConv2dNativeBackpropFilter },
+  { name: DepthwiseConv2dNativeBackpropInput, kernelFunc: depthwiseConv2dNativeBackpropInput },
+];
+
+const registeredHere = new Set<string>();
+
+/**
+ * Registers, for the 'wasm' backend, the backward kernels it lacks. Safe to call repeatedly and before or
+ * after the wasm backend is initialised; a kernel that is already registered (by a later tfjs release, say)
+ * is left alone. Returns every kernel name this module has registered so far.
+ */
+export function registerWasmGradientKernels(): string[] {
+  for (const { name, kernelFunc } of KERNELS) {
+    if (getKernel(name, BACKEND) == null) {
+      registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc });
+      registeredHere.add(name);
+    }
+  }
+  return [...registeredHere];
+}

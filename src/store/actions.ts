@@ -1,0 +1,81 @@
+/** What the UI can ask for. Each action talks to the engine Worker and writes the stores; the UI reads them. */
+import type { BackendName, DatasetSummary, PreparedSetId } from '../worker/protocol';
+import { getEngine, messageOf } from './engineClient';
+import { reportError, useBackendStore, useDatasetStore } from './stores';
+import { formatUrlConfig, parseUrlConfig } from './urlConfig';
+
+export const SAMPLE_COUNT = 48;
+
+const engine = () => getEngine(reportError);
+
+function saveToUrl(): void {
+  const backend = useBackendStore.getState().requested;
+  const { source } = useDatasetStore.getState();
+  const current = parseUrlConfig(window.location.search).config;
+  const config = { backend, set: source === 'upload' ? current.set : source };
+  const query = formatUrlConfig(config, window.location.search);
+  window.history.replaceState(null, '', `${window.location.pathname}${query}${window.location.hash}`);
+}
+
+export async function chooseBackendAction(requested: BackendName | undefined): Promise<void> {
+  useBackendStore.setState({ status: 'starting', requested });
+  saveToUrl();
+  try {
+    const report = await engine().initBackend(requested);
+    useBackendStore.setState({ status: 'ready', report });
+  } catch (error) {
+    useBackendStore.setState({ status: 'failed' });
+    reportError(messageOf(error));
+  }
+}
+
+async function refreshSamples(seed: number): Promise<void> {
+  const samples = await engine().samples(SAMPLE_COUNT, seed);
+  useDatasetStore.setState({ samples, sampleSeed: seed });
+}
+
+/** Loads a dataset; on failure the previous one stays active and visible, and the banner says why. */
+async function switchDataset(
+  source: PreparedSetId | 'upload',
+  load: () => Promise<DatasetSummary>,
+): Promise<void> {
+  const previous = useDatasetStore.getState();
+  useDatasetStore.setState({ status: 'loading', source });
+  try {
+    const summary = await load();
+    useDatasetStore.setState({ summary });
+    await refreshSamples(previous.sampleSeed);
+    useDatasetStore.setState({ status: 'ready' });
+    saveToUrl();
+  } catch (error) {
+    useDatasetStore.setState({ status: previous.summary ? 'ready' : 'idle', source: previous.source });
+    reportError(messageOf(error));
+  }
+}
+
+export const choosePreparedSet = (id: PreparedSetId) => switchDataset(id, () => engine().usePreparedSet(id));
+
+export const uploadFiles = (files: File[]) => switchDataset('upload', () => engine().useUploads(files));
+
+export async function reshuffleSamples(): Promise<void> {
+  try {
+    await refreshSamples(useDatasetStore.getState().sampleSeed + 1);
+  } catch (error) {
+    reportError(messageOf(error));
+  }
+}
+
+let started: Promise<void> | null = null;
+
+/**
+ * Start-up, once per page (React's StrictMode runs effects twice): settings from the URL, then the backend and
+ * the dataset, which do not wait on each other.
+ */
+export function startLab(): Promise<void> {
+  started ??= (async () => {
+    const { config, problems } = parseUrlConfig(window.location.search);
+    for (const problem of problems) reportError(problem);
+    await Promise.all([chooseBackendAction(config.backend), choosePreparedSet(config.set)]);
+  })();
+  return started;
+}

@@ -1,0 +1,32 @@
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// wasm threads need SharedArrayBuffer, which needs a cross-origin-isolated page (DESIGN.md section 5).
+const crossOriginIsolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  plugins: [react()],
+  server: { headers: crossOriginIsolation },
+  preview: { headers: crossOriginIsolation },
+  worker: {
+    format: 'es',
+    rolldownOptions: {
+      // tfjs-backend-wasm starts its threads from `factory.toString()`; minifying renames or moves variables
+      // that function reads from its closure, and the thread's blob then fails ("e is not defined",
+      // "_scriptDir is not defined"). The Worker loads once, off the main thread, so size matters little.
+      output: { minify: false },
+    },
+  },
+  build: {
+    target: 'es2022',
+    // tfjs is large by nature; the split is per backend already.
+    chunkSizeWarningLimit: 4000,
+  },
+  optimizeDeps: {
+    // The wasm backend finds its .wasm files by URL; pre-bundling would move it away from them.
+    exclude: ['@tensorflow/tfjs-backend-wasm'],
+  },
+});
