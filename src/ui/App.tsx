@@ -1,47 +1,51 @@
 import { useEffect } from 'react';
-import { startLab } from '../store/actions';
+import { startLab, uploadFiles } from '../store/actions';
 import { BackendBadge } from './BackendBadge';
 import { DatasetPanel } from './DatasetPanel';
 import { ErrorBanner } from './ErrorBanner';
 import { UpcomingPanel } from './UpcomingPanel';
+import { useFileDrop } from './useFileDrop';
 
 export function App() {
   useEffect(() => {
     void startLab();
   }, []);
+  const drop = useFileDrop((files) => void uploadFiles(files));
   return (
-    <div className="app">
-      <header>
-        <div>
-          <h1>Distillery</h1>
-          <p className="tagline">An interactive knowledge-distillation lab, training on your own GPU.</p>
-        </div>
-        <BackendBadge />
-      </header>
-      <ErrorBanner />
-      <main>
-        <DatasetPanel />
-        <UpcomingPanel
-          id="training"
-          title="Training"
-          purpose="Train a teacher and a student, with live loss and accuracy curves."
-        />
-        <UpcomingPanel
-          id="distillation"
-          title="Distillation"
-          purpose="Distil the teacher into the student: KD, relation-based methods and Anchor-based KD."
-        />
-        <UpcomingPanel
-          id="anchors"
-          title="Anchors"
-          purpose="The AKD anchor images of each class with their learned attention masks."
-        />
-        <UpcomingPanel
-          id="ood"
-          title="Out-of-distribution"
-          purpose="Uncertainty histograms and AUROC on far (MNIST) and near out-of-distribution images."
-        />
-      </main>
+    <div className={drop.dragging ? 'page dragging' : 'page'} data-testid="page" {...drop.handlers}>
+      <div className="app">
+        <header>
+          <div>
+            <h1>Distillery</h1>
+            <p className="tagline">An interactive knowledge-distillation lab, training on your own GPU.</p>
+          </div>
+          <BackendBadge />
+        </header>
+        <ErrorBanner />
+        <main>
+          <DatasetPanel />
+          <UpcomingPanel
+            id="training"
+            title="Training"
+            purpose="Train a teacher and a student, with live loss and accuracy curves."
+          />
+          <UpcomingPanel
+            id="distillation"
+            title="Distillation"
+            purpose="Distil the teacher into the student: KD, relation-based methods and Anchor-based KD."
+          />
+          <UpcomingPanel
+            id="anchors"
+            title="Anchors"
+            purpose="The AKD anchor images of each class with their learned attention masks."
+          />
+          <UpcomingPanel
+            id="ood"
+            title="Out-of-distribution"
+            purpose="Uncertainty histograms and AUROC on far (MNIST) and near out-of-distribution images."
+          />
+        </main>
+      </div>
     </div>
   );
 }
