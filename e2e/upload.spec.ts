@@ -1,12 +1,11 @@
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { gzipSync } from 'fflate';
 import { createTar } from 'nanotar';
 import { canvasStats, openLab, preparedRecords, RECORD_BYTES } from './helpers';
 
-const uploadInput = (page: import('@playwright/test').Page) =>
-  page.getByTestId('dataset-upload').locator('input');
+const uploadInput = (page: Page) => page.getByTestId('dataset-upload').locator('input');
 
-async function expectEmbeddedStillActive(page: import('@playwright/test').Page) {
+async function expectEmbeddedStillActive(page: Page) {
   await expect(page.getByTestId('dataset-summary')).toHaveAttribute('data-dataset-id', 'embedded');
   await expect(page.getByTestId('train-size')).toHaveText('10,000');
   await expect(page.getByTestId('set-embedded')).toBeChecked();

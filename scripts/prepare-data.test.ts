@@ -1,6 +1,7 @@
 import { encode as encodePng } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IMAGE_BYTES, IMAGE_SIZE, PIXELS } from '../src/engine/data/cifar10';
+import { errorOf } from '../src/testing/errorOf';
 
 // Importing the script must not run its main(): every file-system write and the `npm pack` download are
 // replaced by spies that do nothing (so a broken guard cannot touch public/data), and the test below checks
@@ -45,16 +46,6 @@ afterAll(() => {
   errorSpy.mockRestore();
   exitSpy.mockRestore();
 });
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected the call to throw, but it returned');
-}
 
 describe('importing scripts/prepare-data.ts', () => {
   it('does not run main(): nothing read, written, downloaded or logged', async () => {

@@ -31,7 +31,9 @@ export async function loadFilesFromDisk(paths: readonly string[]): Promise<Datas
       try {
         return { name: basename(path), bytes: new Uint8Array(await readFile(path)) };
       } catch (error) {
-        throw new Error(`${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})`);
+        throw new Error(`${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error})`, {
+          cause: error,
+        });
       }
     }),
   );

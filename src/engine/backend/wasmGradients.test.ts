@@ -12,10 +12,7 @@ const TOLERANCE = 1e-4;
 
 type Backend = 'cpu' | 'wasm';
 type Pad =
-  | 'same'
-  | 'valid'
-  | number
-  | [[number, number], [number, number], [number, number], [number, number]];
+  'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 async function switchBackend(name: Backend): Promise<void> {
   const ok = await tf.setBackend(name);

@@ -16,6 +16,7 @@ import {
   RECORD_BYTES,
   selectRecords,
 } from './cifar10';
+import { errorOf } from '../../testing/errorOf';
 
 /** `count` images whose bytes depend on (image, position), so any mix-up of records or planes shows. */
 function syntheticSplit(labels: readonly number[], salt = 0): ImageSplit {
@@ -23,17 +24,6 @@ function syntheticSplit(labels: readonly number[], salt = 0): ImageSplit {
   const images = new Uint8Array(count * IMAGE_BYTES);
   for (let i = 0; i < images.length; i++) images[i] = (i * 31 + salt * 17 + Math.floor(i / 251)) & 255;
   return { images, labels: Uint8Array.from(labels), count };
-}
-
-/** The thrown error, so that its exact message and class can be checked. */
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected the call to throw, but it returned');
 }
 
 const image = (split: ImageSplit, i: number) => split.images.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES);

@@ -4,19 +4,10 @@ import { type Dataset, selectRecords } from './cifar10';
 import { EMBEDDED_SUBSET } from './prepared';
 import { classCounts } from './stats';
 import { classBalancedSubset, seededRandom, shuffled } from './subset';
+import { errorOf } from '../../testing/errorOf';
 
 /** 10 classes of 40 records each, interleaved in a scrambled (but fixed) order. */
 const LABELS = Uint8Array.from({ length: 400 }, (_, i) => (i * 7 + Math.floor(i / 10)) % 10);
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected the call to throw, but it returned');
-}
 
 const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean =>
   a.byteLength === b.byteLength &&

@@ -10,6 +10,7 @@ import {
   RECORD_BYTES,
 } from './cifar10';
 import { datasetFromUploads, type UploadedFile } from './upload';
+import { errorOf } from '../../testing/errorOf';
 
 /**
  * A batch of `count` records whose label is `label` and whose pixels all equal `fill`, so that where each
@@ -26,16 +27,6 @@ function batch(count: number, label: number, fill: number): Uint8Array {
 
 const firstPixels = (split: ImageSplit): number[] =>
   Array.from({ length: split.count }, (_, i) => split.images[i * IMAGE_BYTES]!);
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected the call to throw, but it returned');
-}
 
 const ACCEPTED =
   'cifar-10-binary.tar.gz (the official binary archive), a .tar of it, or its .bin batch files';
