@@ -4,9 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { DATA_USAGE, dataCommand } from './commands/data';
+import { EVAL_USAGE, evalCommand } from './commands/evaluate';
+import { TRAIN_USAGE, trainCommand } from './commands/train';
 import { UsageError } from './usage';
 
-const USAGE = `Distillery CLI\n\n${DATA_USAGE}`;
+const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${EVAL_USAGE}`;
 
 async function run(argv: string[]): Promise<string> {
   const [command, ...rest] = argv;
@@ -23,6 +25,40 @@ async function run(argv: string[]): Promise<string> {
       });
       return dataCommand(values);
     }
+    case 'train': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          role: { type: 'string' },
+          model: { type: 'string' },
+          epochs: { type: 'string' },
+          batch: { type: 'string' },
+          lr: { type: 'string' },
+          optimizer: { type: 'string' },
+          schedule: { type: 'string' },
+          momentum: { type: 'string' },
+          'weight-decay': { type: 'string' },
+          'no-augment': { type: 'boolean' },
+          'log-every': { type: 'string' },
+          seed: { type: 'string' },
+          set: { type: 'string' },
+          out: { type: 'string' },
+          resume: { type: 'string' },
+          backend: { type: 'string' },
+        },
+        strict: true,
+      });
+      process.exitCode = await trainCommand(values);
+      return '';
+    }
+    case 'eval': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { checkpoint: { type: 'string' }, set: { type: 'string' }, backend: { type: 'string' } },
+        strict: true,
+      });
+      return evalCommand(values);
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -33,7 +69,9 @@ async function run(argv: string[]): Promise<string> {
 }
 
 run(process.argv.slice(2)).then(
-  (output) => console.log(output),
+  (output) => {
+    if (output) console.log(output);
+  },
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     // parseArgs reports unknown options with a TypeError carrying code ERR_PARSE_ARGS_*.

@@ -1,0 +1,265 @@
+/**
+ * The training loop, shared by the Worker and the CLI. One step: a batch (seeded shuffle and augmentation),
+ * the model's named loss terms, one optimizer update. Loss values stay on the device and are read back in one
+ * batched read every `logEvery` steps; a non-finite value stops the run and names its step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset, ImageSplit } from '../data/cifar10';
+import { seededRandom } from '../data/subset';
+import { epochOrder, makeBatch } from './batches';
+import type { TrainConfig } from './hyperparams';
+import { learningRateAt } from './schedule';
+
+/** Named loss terms of one step, as scalars on the device. `total` is what the optimizer minimises. */
+export type LossTerms = Record<string, tf.Scalar> & { total: tf.Scalar };
+
+/** Computes the loss terms of a batch; methods (plain CE, KD, AKD...) supply their own. */
+export type LossFunction = (batch: { images: tf.Tensor4D; labels: tf.Tensor1D; training: boolean }) => {
+  terms: LossTerms;
+  logits: tf.Tensor2D;
+};
+
+export interface StepLog {
+  readonly kind: 'step';
+  readonly epoch: number;
+  readonly step: number;
+  readonly stepsPerEpoch: number;
+  readonly learningRate: number;
+  readonly terms: Readonly<Record<string, number>>;
+}
+
+export interface EpochLog {
+  readonly kind: 'epoch';
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly trainAccuracy: number;
+  readonly testAccuracy: number;
+  readonly seconds: number;
+  readonly imagesPerSecond: number;
+  readonly numTensors: number;
+}
+
+/** Where a run stands; saved in checkpoints so a resumed run continues with the same curves. */
+export interface TrainerState {
+  /** Completed epochs. */
+  epoch: number;
+  /** Steps done inside the current epoch (non-zero only for a checkpoint taken mid-epoch). */
+  stepInEpoch: number;
+  steps: StepLog[];
+  epochs: EpochLog[];
+}
+
+export const initialTrainerState = (): TrainerState => ({ epoch: 0, stepInEpoch: 0, steps: [], epochs: [] });
+
+export type RunOutcome =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'stopped' }
+  | { readonly kind: 'nan'; readonly epoch: number; readonly step: number; readonly term: string };
+
+export interface RunHooks {
+  onStep?: (log: StepLog) => void;
+  onEpoch?: (log: EpochLog) => void | Promise<void>;
+  /** Checked between steps: pause/stop/Ctrl-C. */
+  shouldStop?: () => boolean;
+}
+
+export function createOptimizer(config: TrainConfig): tf.Optimizer {
+  return config.optimizer === 'adam'
+    ? tf.train.adam(config.learningRate)
+    : tf.train.momentum(config.learningRate, config.momentum);
+}
+
+/** tfjs optimizers read `learningRate` on every update but offer no common setter; it is a plain field. */
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/** Cross-entropy plus coupled L2 weight decay on conv/dense kernels (PyTorch's SGD weight_decay convention). */
+export function crossEntropyLoss(model: tf.LayersModel, weightDecay: number): LossFunction {
+  const kernels = model.trainableWeights.filter((w) => w.name.endsWith('kernel'));
+  return ({ images, labels, training }) => {
+    const [logits] = model.apply(images, { training }) as tf.Tensor[];
+    const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits!) as tf.Scalar;
+    const l2 = tf.mul(
+      0.5 * weightDecay,
+      tf.addN(kernels.map((k) => tf.sum(tf.square(k.read())))),
+    ) as tf.Scalar;
+    return {
+      terms: { ce, weightDecay: l2, total: tf.add(ce, l2) as tf.Scalar },
+      logits: logits as tf.Tensor2D,
+    };
+  };
+}
+
+export class Trainer {
+  readonly state: TrainerState;
+  private readonly variables: tf.Variable[];
+
+  constructor(
+    readonly model: tf.LayersModel,
+    readonly config: TrainConfig,
+    private readonly dataset: Dataset,
+    readonly optimizer: tf.Optimizer,
+    private readonly loss: LossFunction,
+    state: TrainerState = initialTrainerState(),
+  ) {
+    this.state = state;
+    this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  }
+
+  get stepsPerEpoch(): number {
+    return Math.ceil(this.dataset.train.count / this.config.batchSize);
+  }
+
+  private batchTensors(split: ImageSplit, indices: number[], random?: () => number) {
+    const images = tf.tensor4d(makeBatch(split, indices, random), [indices.length, 32, 32, 3]);
+    const labels = tf.tensor1d(
+      indices.map((i) => split.labels[i]!),
+      'int32',
+    );
+    return { images, labels };
+  }
+
+  /** Runs epochs until `config.epochs`, a stop request, or a non-finite loss. */
+  async run(hooks: RunHooks = {}): Promise<RunOutcome> {
+    const { config, state } = this;
+    const perEpoch = this.stepsPerEpoch;
+    const totalSteps = perEpoch * config.epochs;
+    while (state.epoch < config.epochs) {
+      const epoch = state.epoch;
+      const order = epochOrder(this.dataset.train.count, config.seed, epoch);
+      const started = performance.now();
+      const startStep = state.stepInEpoch;
+      let pending: { step: number; lr: number; terms: Record<string, tf.Scalar> }[] = [];
+      let correct = tf.scalar(0, 'int32');
+      let lossSum = tf.scalar(0);
+      for (let s = startStep; s < perEpoch; s++) {
+        if (hooks.shouldStop?.()) {
+          const flushed = await this.flush(pending, epoch, perEpoch, hooks);
+          tf.dispose([correct, lossSum]);
+          return flushed ?? { kind: 'stopped' };
+        }
+        const globalStep = epoch * perEpoch + s;
+        const lr = learningRateAt(config, globalStep, totalSteps);
+        setLearningRate(this.optimizer, lr);
+        const indices = order.slice(s * config.batchSize, (s + 1) * config.batchSize);
+        const random = config.augment ? seededRandom(`${config.seed}/augment/${epoch}/${s}`) : undefined;
+        const { images, labels } = this.batchTensors(this.dataset.train, indices, random);
+        let kept: Record<string, tf.Scalar> = {};
+        let stepCorrect: tf.Scalar | undefined;
+        // minimize() hands back `total` itself; the other terms and the hit count are kept out of its tidy.
+        const total = this.optimizer.minimize(
+          () => {
+            const { terms, logits } = this.loss({ images, labels, training: true });
+            const { total: objective, ...rest } = terms;
+            kept = Object.fromEntries(Object.entries(rest).map(([name, t]) => [name, tf.keep(t)]));
+            stepCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
+            return objective;
+          },
+          true,
+          this.variables,
+        )!;
+        kept.total = total;
+        tf.dispose([images, labels]);
+        const nextCorrect = tf.add(correct, stepCorrect!) as tf.Scalar;
+        const nextLoss = tf.add(lossSum, tf.mul(kept.total!, indices.length)) as tf.Scalar;
+        tf.dispose([correct, lossSum, stepCorrect!]);
+        correct = nextCorrect;
+        lossSum = nextLoss;
+        pending.push({ step: s, lr, terms: kept });
+        state.stepInEpoch = s + 1;
+        if (pending.length >= config.logEvery || s === perEpoch - 1) {
+          const bad = await this.flush(pending, epoch, perEpoch, hooks);
+          pending = [];
+          if (bad) {
+            tf.dispose([correct, lossSum]);
+            return bad;
+          }
+        }
+      }
+      const [correctCount, lossTotal] = await Promise.all([correct.data(), lossSum.data()]);
+      tf.dispose([correct, lossSum]);
+      const seen = this.dataset.train.count - startStep * config.batchSize;
+      const testAccuracy = (await this.evaluate(this.dataset.test)).accuracy;
+      const seconds = (performance.now() - started) / 1000;
+      const log: EpochLog = {
+        kind: 'epoch',
+        epoch: epoch + 1,
+        trainLoss: lossTotal[0]! / seen,
+        trainAccuracy: correctCount[0]! / seen,
+        testAccuracy,
+        seconds,
+        imagesPerSecond: seen / seconds,
+        numTensors: tf.memory().numTensors,
+      };
+      state.epoch = epoch + 1;
+      state.stepInEpoch = 0;
+      state.epochs.push(log);
+      await hooks.onEpoch?.(log);
+    }
+    return { kind: 'done' };
+  }
+
+  /** One batched read of the pending steps' terms; returns the first non-finite one, if any. */
+  private async flush(
+    pending: { step: number; lr: number; terms: Record<string, tf.Scalar> }[],
+    epoch: number,
+    perEpoch: number,
+    hooks: RunHooks,
+  ): Promise<RunOutcome | null> {
+    if (!pending.length) return null;
+    const names = Object.keys(pending[0]!.terms);
+    const stacked = tf.stack(pending.flatMap((p) => names.map((n) => p.terms[n]!)));
+    const values = await stacked.data();
+    stacked.dispose();
+    pending.forEach((p) => tf.dispose(Object.values(p.terms)));
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i]!;
+      const terms = Object.fromEntries(names.map((n, j) => [n, values[i * names.length + j]!]));
+      const bad = names.find((n) => !Number.isFinite(terms[n]));
+      if (bad) return { kind: 'nan', epoch: epoch + 1, step: p.step + 1, term: bad };
+      const log: StepLog = {
+        kind: 'step',
+        epoch: epoch + 1,
+        step: p.step + 1,
+        stepsPerEpoch: perEpoch,
+        learningRate: p.lr,
+        terms,
+      };
+      this.state.steps.push(log);
+      hooks.onStep?.(log);
+    }
+    return null;
+  }
+
+  /** Top-1 accuracy on a split (BatchNorm in inference mode); counts stay on the device until one read. */
+  async evaluate(split: ImageSplit): Promise<{ accuracy: number; correct: number; total: number }> {
+    return evaluateModel(this.model, split, this.config.batchSize);
+  }
+}
+
+export async function evaluateModel(
+  model: tf.LayersModel,
+  split: ImageSplit,
+  batchSize = 256,
+): Promise<{ accuracy: number; correct: number; total: number }> {
+  if (split.count === 0) return { accuracy: Number.NaN, correct: 0, total: 0 };
+  let correct = tf.scalar(0, 'int32');
+  for (let start = 0; start < split.count; start += batchSize) {
+    const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
+    const next = tf.tidy(() => {
+      const images = tf.tensor4d(makeBatch(split, indices), [indices.length, 32, 32, 3]);
+      const labels = tf.tensor1d(
+        indices.map((i) => split.labels[i]!),
+        'int32',
+      );
+      const [logits] = model.apply(images, { training: false }) as tf.Tensor[];
+      return tf.add(correct, tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'int32')));
+    }) as tf.Scalar;
+    correct.dispose();
+    correct = next;
+  }
+  const count = (await correct.data())[0]!;
+  correct.dispose();
+  return { accuracy: count / split.count, correct: count, total: split.count };
+}
