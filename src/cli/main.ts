@@ -10,6 +10,21 @@ import { UsageError } from './usage';
 
 const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${EVAL_USAGE}`;
 
+/**
+ * parseArgs refuses `--lr -1` as ambiguous (the value starts with a dash). A negative number right after a
+ * `--option` is that option's value, so it is joined as `--lr=-1` and the settings' own check names the range.
+ */
+const joinNegativeNumbers = (args: readonly string[]): string[] =>
+  args.reduce<string[]>((out, arg) => {
+    const previous = out[out.length - 1];
+    if (/^-\.?\d/.test(arg) && previous?.startsWith('--') && !previous.includes('=')) {
+      out[out.length - 1] = `${previous}=${arg}`;
+    } else {
+      out.push(arg);
+    }
+    return out;
+  }, []);
+
 async function run(argv: string[]): Promise<string> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -27,7 +42,7 @@ async function run(argv: string[]): Promise<string> {
     }
     case 'train': {
       const { values } = parseArgs({
-        args: rest,
+        args: joinNegativeNumbers(rest),
         options: {
           role: { type: 'string' },
           model: { type: 'string' },

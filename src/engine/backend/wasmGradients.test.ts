@@ -214,6 +214,16 @@ const CONV_CASES: ConvCase[] = [
   },
 ];
 
+/** Extra cases for Conv2DBackpropInput, which replaces a kernel wasm ships and so sees every conv layer. */
+const INPUT_CASES: ConvCase[] = [
+  ...CONV_CASES,
+  { x: [2, 16, 16, 16], filter: [3, 3, 16, 32], strides: 1, pad: 'same' },
+  { x: [3, 9, 9, 8], filter: [3, 3, 8, 4], strides: 2, pad: 'same' },
+  { x: [2, 8, 8, 8], filter: [1, 1, 8, 16], strides: 2, pad: 'same' },
+  { x: [2, 7, 10, 3], filter: [3, 3, 3, 5], strides: [1, 2], pad: 'valid' },
+  { x: [1, 13, 11, 5], filter: [5, 3, 5, 7], strides: 1, pad: 2 },
+];
+
 function caseName(c: ConvCase): string {
   return `x=[${c.x}] f=[${c.filter}] s=${JSON.stringify(c.strides)} pad=${JSON.stringify(c.pad)}`;
 }
@@ -243,6 +253,19 @@ function runConv2DBackpropFilter(c: ConvCase, dataFormat: 'NHWC' | 'NCHW' = 'NHW
     );
 }
 
+function runConv2DBackpropInput(c: ConvCase): tf.Tensor {
+  const dyShape = convOutShape(c, false);
+  const filter = tf.tensor4d(fixedValues(sizeOf(c.filter), 13, 1), c.filter);
+  const dy = tf.tensor(fixedValues(sizeOf(dyShape), 14, 1), dyShape);
+  return tf
+    .engine()
+    .runKernel(
+      'Conv2DBackpropInput',
+      { dy, filter },
+      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+    );
+}
+
 describe('wasm gradient kernels', () => {
   let registered: string[] = [];
 
@@ -255,8 +278,13 @@ describe('wasm gradient kernels', () => {
     expect(registered).toEqual(
       expect.arrayContaining([
         'Conv2DBackpropFilter',
+        'Conv2DBackpropInput',
         'DepthwiseConv2dNativeBackpropFilter',
         'DepthwiseConv2dNativeBackpropInput',
+        'Sum',
+        'Mean',
+        'Identity',
+        'Cast',
       ]),
     );
     expect(registerWasmGradientKernels()).toEqual(registered);
@@ -264,6 +292,136 @@ describe('wasm gradient kernels', () => {
     // Pooling gradients come with the wasm backend; this guards the assumption that they need no help.
     expect(tf.getKernel('MaxPoolGrad', 'wasm')).toBeDefined();
     expect(tf.getKernel('AvgPoolGrad', 'wasm')).toBeDefined();
+  });
+
+  it("swaps wasm's own Conv2DBackpropInput out, also after wasm re-registers it", () => {
+    const ours = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
+    // Stands in for wasm's module registering its kernel again over ours.
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel({ ...ours, kernelFunc: () => tf.zeros([1]) });
+    expect(registerWasmGradientKernels()).toEqual(registered);
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(ours.kernelFunc);
+  });
+
+  it.each(INPUT_CASES)('Conv2DBackpropInput matches cpu: %s', async (c) => {
+    const [cpu] = await readOn('cpu', () => [runConv2DBackpropInput(c)]);
+    const [wasm] = await readOn('wasm', () => [runConv2DBackpropInput(c)]);
+    expect(maxAbs(cpu!), caseName(c)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(cpu!, wasm!), caseName(c)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('rejects NCHW in Conv2DBackpropInput with a clear error', async () => {
+    await switchBackend('wasm');
+    const c = CONV_CASES[1]!;
+    const run = () =>
+      tf.engine().runKernel(
+        'Conv2DBackpropInput',
+        {
+          dy: tf.zeros(convOutShape(c, false)),
+          filter: tf.zeros(c.filter),
+        },
+        { strides: c.strides, pad: c.pad, dataFormat: 'NCHW', inputShape: c.x },
+      );
+    expect(() => tf.tidy(run)).toThrow(/NHWC/);
+  });
+
+  interface ReduceCase {
+    shape: number[];
+    axis: number | number[];
+    keepDims: boolean;
+    dtype?: 'float32' | 'int32';
+  }
+
+  const REDUCE_CASES: ReduceCase[] = [
+    // Per-channel statistics of NHWC maps: the depthwise path.
+    { shape: [64, 8, 8, 16], axis: [0, 1, 2], keepDims: false },
+    { shape: [32, 9, 7, 24], axis: [2, 0, 1], keepDims: true },
+    { shape: [16, 12, 10, 3, 4], axis: [0, 1, 2], keepDims: false },
+    { shape: [8, 40, 64], axis: [-3, -2], keepDims: false },
+    { shape: [16, 16, 16, 8], axis: [0, 1], keepDims: true },
+    // wasm's own kernel: one leading axis, inner axes, every axis, too small, int32.
+    { shape: [512, 64], axis: 0, keepDims: false },
+    { shape: [16, 16, 16, 8], axis: [1, 2], keepDims: false },
+    { shape: [16, 16, 16, 8], axis: [0, 1, 2, 3], keepDims: false },
+    { shape: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: true },
+    { shape: [32, 16, 16, 4], axis: [0, 1, 2], keepDims: false, dtype: 'int32' },
+  ];
+
+  it.each(REDUCE_CASES)('Sum and Mean match cpu: %j', async (c) => {
+    const run = () => {
+      // Off-centre, so that no mean is near zero.
+      const values = fixedValues(sizeOf(c.shape), 31, 1).map((v) => v + 0.25);
+      const x =
+        c.dtype === 'int32'
+          ? tf.tensor(
+              values.map((v) => Math.round(v * 100)),
+              c.shape,
+              'int32',
+            )
+          : tf.tensor(values, c.shape);
+      return [tf.sum(x, c.axis, c.keepDims), tf.mean(x, c.axis, c.keepDims)];
+    };
+    const cpu = await readOn('cpu', run);
+    const wasm = await readOn('wasm', run);
+    const shapes = await readOn('wasm', () => run().map((t) => tf.tensor(t.shape)));
+    const cpuShapes = await readOn('cpu', () => run().map((t) => tf.tensor(t.shape)));
+    expect(shapes).toEqual(cpuShapes);
+    for (let i = 0; i < 2; i++) {
+      const scale = maxAbs(cpu[i]!);
+      expect(scale).toBeGreaterThan(0.01);
+      // Float32 sums of ~10^4 terms in a different order: relative, not absolute, agreement.
+      expect(maxAbsDiff(cpu[i]!, wasm[i]!), i === 0 ? 'sum' : 'mean').toBeLessThanOrEqual(
+        1e-5 * Math.max(1, scale),
+      );
+    }
+  });
+
+  it('reduces leading axes with a depthwise conv, freeing what it allocates', async () => {
+    await switchBackend('wasm');
+    const depthwise = tf.getKernel('DepthwiseConv2dNative', 'wasm')!;
+    let calls = 0;
+    tf.unregisterKernel('DepthwiseConv2dNative', 'wasm');
+    tf.registerKernel({
+      ...depthwise,
+      kernelFunc: (args) => {
+        calls++;
+        return depthwise.kernelFunc(args);
+      },
+    });
+    try {
+      const x = tf.tensor4d(fixedValues(64 * 8 * 8 * 16, 32, 1), [64, 8, 8, 16]);
+      const backend = tf.engine().backend;
+      const dataBefore = backend.numDataIds();
+      tf.dispose([tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2], true)]);
+      expect(calls).toBe(2);
+      tf.dispose(tf.sum(x, [3]));
+      expect(calls).toBe(2);
+      expect(backend.numDataIds()).toBe(dataBefore);
+      x.dispose();
+    } finally {
+      tf.unregisterKernel('DepthwiseConv2dNative', 'wasm');
+      tf.registerKernel(depthwise);
+    }
+  });
+
+  it('clones and same-dtype casts share data instead of copying it', async () => {
+    await switchBackend('wasm');
+    const backend = tf.engine().backend;
+    const x = tf.tensor2d([1.5, -2.25, 3, 4.75], [2, 2]);
+    const dataBefore = backend.numDataIds();
+    const clone = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    expect(backend.numDataIds()).toBe(dataBefore);
+    const asInt = tf.cast(x, 'int32');
+    expect(backend.numDataIds()).toBe(dataBefore + 1);
+    x.dispose();
+    // The shared data outlives the tensor it came from.
+    expect(Array.from(clone.dataSync())).toEqual([1.5, -2.25, 3, 4.75]);
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.25, 3, 4.75]);
+    expect(asInt.dtype).toBe('int32');
+    expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3, 4]);
+    tf.dispose([clone, same, asInt]);
+    expect(backend.numDataIds()).toBe(dataBefore - 1);
   });
 
   it.each(CONV_CASES)('Conv2DBackpropFilter matches cpu: %s', async (c) => {

@@ -1,13 +1,21 @@
 /**
  * Backward kernels that @tensorflow/tfjs-backend-wasm 4.22 does not ship, so that conv nets can be trained
- * on it (DESIGN.md §5). Each one is composed from wasm's own registered forward kernels, so the data never
- * leaves the wasm heap and no second backend has to be initialised.
+ * on it (DESIGN.md §5), plus faster stand-ins for wasm kernels that dominate a training step: its
+ * Conv2DBackpropInput (a naive loop), Sum and Mean over leading axes (a generic transpose first), and Identity
+ * and same-dtype Cast (full copies). Each one is composed from wasm's own registered kernels, so the data
+ * never leaves the wasm heap and no second backend has to be initialised.
  */
 import {
   backend_util,
+  Cast,
+  type CastAttrs,
+  type CastInputs,
   Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropFilterInputs,
+  Conv2DBackpropInput,
+  type Conv2DBackpropInputAttrs,
+  type Conv2DBackpropInputInputs,
   DepthwiseConv2dNativeBackpropFilter,
   type DepthwiseConv2dNativeBackpropFilterAttrs,
   type DepthwiseConv2dNativeBackpropFilterInputs,
@@ -15,13 +23,21 @@ import {
   type DepthwiseConv2dNativeBackpropInputAttrs,
   type DepthwiseConv2dNativeBackpropInputInputs,
   getKernel,
+  Identity,
+  type IdentityInputs,
   type KernelBackend,
   type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
   type NamedTensorInfoMap,
+  Mean,
   registerKernel,
+  Sum,
+  type SumAttrs,
+  type SumInputs,
   type TensorInfo,
+  unregisterKernel,
+  util,
 } from '@tensorflow/tfjs-core';
 
 const BACKEND = 'wasm';
@@ -45,7 +61,17 @@ class KernelScope {
     if (kernel == null) {
       throw new Error(`wasmGradients: wasm kernel '${kernelName}' is not registered`);
     }
-    const out = kernel.kernelFunc({ inputs, backend: this.backend, attrs });
+    return this.runFunc(kernelName, kernel.kernelFunc, inputs, attrs);
+  }
+
+  /** Runs a kernel function directly: for wasm's own kernel under a name that ours has taken over. */
+  runFunc(
+    kernelName: string,
+    kernelFunc: KernelFunc,
+    inputs: NamedTensorInfoMap,
+    attrs: NamedAttrMap = {},
+  ): TensorInfo {
+    const out = kernelFunc({ inputs, backend: this.backend, attrs });
     if (Array.isArray(out)) {
       throw new Error(`wasmGradients: wasm kernel '${kernelName}' returned several outputs`);
     }
@@ -230,8 +256,105 @@ const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backend, attr
 };
 
 /**
- * dx of a depthwise conv is a transposed depthwise conv: spread dy out by the stride (zeros in between),
- * then run a stride-1 depthwise conv with the spatially flipped filter, and sum over the channel multiplier.
+ * dx of a (depthwise) conv is a transposed conv: spread dy out by the stride (stride-1 zeros between rows and
+ * columns), then run a stride-1 conv of it with the spatially flipped filter. This builds the spread dy and the
+ * explicit pads that make that conv's output exactly the forward input's H x W.
+ */
+function spreadForTransposedConv(
+  s: KernelScope,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  kh: number,
+  kw: number,
+): { spread: TensorInfo; pad: ExplicitPad } {
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const ch = dy.shape[3] ?? 0;
+  let spread = dy;
+  // Insert stride-1 zeros after every row, then after every column, via rank-4 pads on reshaped views.
+  if (sh > 1) {
+    const rows = s.reshape(spread, [n * oh, 1, ow, ch]);
+    const padded = s.run('PadV2', { x: rows }, { paddings: explicitPad(0, sh - 1, 0, 0), constantValue: 0 });
+    spread = s.reshape(padded, [n, oh * sh, ow, ch]);
+  }
+  const hd = oh * sh;
+  if (sw > 1) {
+    const cols = s.reshape(spread, [n * hd, ow, 1, ch]);
+    const padded = s.run('PadV2', { x: cols }, { paddings: explicitPad(0, 0, 0, sw - 1), constantValue: 0 });
+    spread = s.reshape(padded, [n, hd, ow * sw, ch]);
+  }
+  const wd = ow * sw;
+
+  // Full-correlation pads that make the output exactly H x W. A negative pad means dy rows that only ever
+  // saw forward padding; they cannot reach x, so they are cropped off instead.
+  const top = kh - 1 - info.padInfo.top;
+  const bottom = h + info.padInfo.top - hd;
+  const left = kw - 1 - info.padInfo.left;
+  const right = w + info.padInfo.left - wd;
+  const cropTop = Math.max(0, -top);
+  const cropBottom = Math.max(0, -bottom);
+  const cropLeft = Math.max(0, -left);
+  const cropRight = Math.max(0, -right);
+  if (cropTop + cropBottom + cropLeft + cropRight > 0) {
+    spread = s.run(
+      'Slice',
+      { x: spread },
+      {
+        begin: [0, cropTop, cropLeft, 0],
+        size: [n, hd - cropTop - cropBottom, wd - cropLeft - cropRight, ch],
+      },
+    );
+  }
+  const pad = explicitPad(Math.max(0, top), Math.max(0, bottom), Math.max(0, left), Math.max(0, right));
+  return { spread, pad };
+}
+
+/**
+ * Replaces wasm's shipped Conv2DBackpropInput, a plain C++ loop, with XNNPACK's Conv2D: the transposed conv of
+ * `spreadForTransposedConv` with the filter flipped in space and its in/out channels swapped.
+ */
+const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as Conv2DBackpropInputInputs;
+  // See conv2DBackpropFilter: attrs are untyped at the kernel boundary.
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+    attrs as unknown as Conv2DBackpropInputAttrs;
+  if (dy == null || filter == null) throw new Error('wasmGradients: Conv2DBackpropInput needs dy and filter');
+  if (dataFormat === 'NCHW') {
+    throw new Error("wasmGradients: Conv2DBackpropInput supports dataFormat 'NHWC' only, got 'NCHW'");
+  }
+  if (inputShape.length !== 4) throw new Error('wasmGradients: Conv2DBackpropInput expects a rank-4 input');
+
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as Shape4,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const [kh, kw, cin, cout] = filter.shape as Shape4;
+  assertShape('Conv2DBackpropInput dy', dy.shape, [info.batchSize, info.outHeight, info.outWidth, cout]);
+
+  return composite(backend, (s) => {
+    const { spread, pad: fullPad } = spreadForTransposedConv(s, dy, info, kh, kw);
+    const flipped = kh === 1 && kw === 1 ? filter : s.run('Reverse', { x: filter }, { dims: [0, 1] });
+    const swapped = s.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
+    const conv = s.run(
+      'Conv2D',
+      { x: spread, filter: swapped },
+      { strides: [1, 1], dilations: [1, 1], pad: fullPad, dataFormat: 'NHWC' },
+    );
+    assertShape('Conv2DBackpropInput result', conv.shape, [info.batchSize, info.inHeight, info.inWidth, cin]);
+    return conv;
+  });
+};
+
+/**
+ * dx of a depthwise conv is a transposed depthwise conv (see `spreadForTransposedConv`), summed over the
+ * channel multiplier.
  */
 const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as DepthwiseConv2dNativeBackpropInputInputs;
@@ -254,65 +377,16 @@ const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend, attrs
   );
   const [kh, kw, c, m] = filter.shape as Shape4;
   const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
-  const sh = info.strideHeight;
-  const sw = info.strideWidth;
   assertShape('DepthwiseConv2dNativeBackpropInput dy', dy.shape, [n, oh, ow, c * m]);
 
   return composite(backend, (s) => {
-    let spread = dy;
-    // Insert stride-1 zeros after every row, then after every column, via rank-4 pads on reshaped views.
-    if (sh > 1) {
-      const rows = s.reshape(spread, [n * oh, 1, ow, c * m]);
-      const padded = s.run(
-        'PadV2',
-        { x: rows },
-        { paddings: explicitPad(0, sh - 1, 0, 0), constantValue: 0 },
-      );
-      spread = s.reshape(padded, [n, oh * sh, ow, c * m]);
-    }
-    const hd = oh * sh;
-    if (sw > 1) {
-      const cols = s.reshape(spread, [n * hd, ow, 1, c * m]);
-      const padded = s.run(
-        'PadV2',
-        { x: cols },
-        { paddings: explicitPad(0, 0, 0, sw - 1), constantValue: 0 },
-      );
-      spread = s.reshape(padded, [n, hd, ow * sw, c * m]);
-    }
-    const wd = ow * sw;
-
-    // Full-correlation pads that make the output exactly H x W. A negative pad means dy rows that only ever
-    // saw forward padding; they cannot reach x, so they are cropped off instead.
-    const top = kh - 1 - info.padInfo.top;
-    const bottom = h + info.padInfo.top - hd;
-    const left = kw - 1 - info.padInfo.left;
-    const right = w + info.padInfo.left - wd;
-    const cropTop = Math.max(0, -top);
-    const cropBottom = Math.max(0, -bottom);
-    const cropLeft = Math.max(0, -left);
-    const cropRight = Math.max(0, -right);
-    if (cropTop + cropBottom + cropLeft + cropRight > 0) {
-      spread = s.run(
-        'Slice',
-        { x: spread },
-        {
-          begin: [0, cropTop, cropLeft, 0],
-          size: [n, hd - cropTop - cropBottom, wd - cropLeft - cropRight, c * m],
-        },
-      );
-    }
-
+    const { spread, pad: fullPad } = spreadForTransposedConv(s, dy, info, kh, kw);
     const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
     const flippedFilter = s.reshape(flipped, [kh, kw, c * m, 1]);
     const conv = s.run(
       'DepthwiseConv2dNative',
       { x: spread, filter: flippedFilter },
-      {
-        strides: [1, 1],
-        dilations: [1, 1],
-        pad: explicitPad(Math.max(0, top), Math.max(0, bottom), Math.max(0, left), Math.max(0, right)),
-      },
+      { strides: [1, 1], dilations: [1, 1], pad: fullPad },
     );
     assertShape('DepthwiseConv2dNativeBackpropInput result', conv.shape, [n, h, w, c * m]);
     if (m === 1) return conv;
@@ -321,25 +395,132 @@ const depthwiseConv2dNativeBackpropInput: KernelFunc = ({ inputs, backend, attrs
   });
 };
 
-const KERNELS: ReadonlyArray<{ name: string; kernelFunc: KernelFunc }> = [
-  { name: Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter },
-  { name: DepthwiseConv2dNativeBackpropFilter, kernelFunc: depthwiseConv2dNativeBackpropFilter },
-  { name: DepthwiseConv2dNativeBackpropInput, kernelFunc: depthwiseConv2dNativeBackpropInput },
+/** wasm's own kernels that ours take over but fall back to, captured when ours are registered over them. */
+const originals = new Map<string, KernelFunc>();
+
+function original(kernelName: string): KernelFunc {
+  const kernelFunc = originals.get(kernelName);
+  if (kernelFunc == null) throw new Error(`wasmGradients: wasm's own '${kernelName}' was never captured`);
+  return kernelFunc;
+}
+
+/** Below this many elements a reduction is too cheap for the depthwise detour to pay. */
+const MIN_FAST_REDUCE_SIZE = 1 << 14;
+
+/**
+ * wasm's Sum and Mean first transpose the input so that the reduced axes are innermost. Reducing over the
+ * leading axes, as per-channel statistics of NHWC maps do (BatchNorm's moments and gradients), therefore
+ * copies the whole tensor through a slow generic transpose. Instead, as [A, B, 1, C] (A the first axis, B the
+ * other reduced ones), a valid depthwise conv with a constant [B, 1] filter sums over B with XNNPACK, and only
+ * the small [A, C] partial sums go through wasm's own kernel. Every other reduction is left to wasm's.
+ */
+function leadingAxesReduction(kernelName: typeof Sum | typeof Mean): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as SumInputs;
+    // Kernel attrs arrive as the untyped NamedAttrMap; tfjs-core's sum/mean ops fill exactly these.
+    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+    if (x == null) throw new Error(`wasmGradients: ${kernelName} needs x`);
+    const rank = x.shape.length;
+    const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const k = axes.length;
+    const reduced = x.shape.slice(0, k);
+    const kept = x.shape.slice(k);
+    const a = x.shape[0] ?? 0;
+    const b = util.sizeFromShape(reduced) / Math.max(a, 1);
+    const c = util.sizeFromShape(kept);
+    const fast =
+      x.dtype === 'float32' &&
+      k >= 2 &&
+      k < rank &&
+      axes.every((ax, i) => ax === i) &&
+      b > 1 &&
+      a * b * c >= MIN_FAST_REDUCE_SIZE;
+    if (!fast) return original(kernelName)(args);
+
+    return composite(args.backend, (s) => {
+      // For Mean the filter carries 1/(A*B), so the last step, a sum or a mean over A alike, needs no division.
+      const weight = kernelName === Mean ? 1 / (a * b) : 1;
+      const filter = s.run('Fill', {}, { shape: [b, 1, c, 1], value: weight, dtype: 'float32' });
+      const partial = s.run(
+        'DepthwiseConv2dNative',
+        { x: s.reshape(x, [a, b, 1, c]), filter },
+        { strides: [1, 1], pad: 'valid', dilations: [1, 1] },
+      );
+      const total = s.runFunc(
+        Sum,
+        original(Sum),
+        { x: s.reshape(partial, [a, c]) },
+        { axis: [0], keepDims: false },
+      );
+      return s.reshape(total, keepDims ? [...reduced.map(() => 1), ...kept] : kept);
+    });
+  };
+}
+
+/**
+ * wasm's Identity copies its input, and the engine runs it for every tensor the tape saves for backprop
+ * (engine.clone). Tensors are immutable, so, as the cpu backend does, the output can share the input's data
+ * under wasm's refcount, as Reshape already does. Strings keep wasm's own path.
+ */
+const identity: KernelFunc = (args) => {
+  const { x } = args.inputs as IdentityInputs;
+  if (x == null) throw new Error('wasmGradients: Identity needs x');
+  if (x.dtype === 'string') return original(Identity)(args);
+  (args.backend as KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+/** Same as `identity` for a Cast to the dtype the tensor already has (tfjs-layers casts every input). */
+const cast: KernelFunc = (args) => {
+  const { x } = args.inputs as CastInputs;
+  const { dtype } = args.attrs as unknown as CastAttrs;
+  if (x == null) throw new Error('wasmGradients: Cast needs x');
+  if (x.dtype !== dtype || x.dtype === 'string') return original(Cast)(args);
+  (args.backend as KernelBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+/**
+ * How a kernel is registered: `add` only where wasm has none; `replace` over wasm's own, which is slower;
+ * `wrap` over wasm's own, kept in `originals` for the cases ours hands back (so only once wasm's is there).
+ */
+type Mode = 'add' | 'replace' | 'wrap';
+
+const KERNELS: ReadonlyArray<{ name: string; kernelFunc: KernelFunc; mode: Mode }> = [
+  { name: Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter, mode: 'add' },
+  { name: Conv2DBackpropInput, kernelFunc: conv2DBackpropInput, mode: 'replace' },
+  { name: DepthwiseConv2dNativeBackpropFilter, kernelFunc: depthwiseConv2dNativeBackpropFilter, mode: 'add' },
+  { name: DepthwiseConv2dNativeBackpropInput, kernelFunc: depthwiseConv2dNativeBackpropInput, mode: 'add' },
+  { name: Sum, kernelFunc: leadingAxesReduction(Sum), mode: 'wrap' },
+  { name: Mean, kernelFunc: leadingAxesReduction(Mean), mode: 'wrap' },
+  { name: Identity, kernelFunc: identity, mode: 'wrap' },
+  { name: Cast, kernelFunc: cast, mode: 'wrap' },
 ];
 
 const registeredHere = new Set<string>();
 
 /**
- * Registers, for the 'wasm' backend, the backward kernels it lacks. Safe to call repeatedly and before or
- * after the wasm backend is initialised; a kernel that is already registered (by a later tfjs release, say)
- * is left alone. Returns every kernel name this module has registered so far.
+ * Registers, for the 'wasm' backend, the backward kernels it lacks and the faster stand-ins above. Safe to
+ * call repeatedly and before or after the wasm backend is initialised, but after its module is imported:
+ * the stand-ins that wrap wasm's own kernels need those to be registered, and importing the module later
+ * puts wasm's own kernels back (calling this again swaps ours back in). A missing kernel that is already
+ * registered (by a later tfjs release, say) is left alone. Returns every kernel name this module has
+ * registered so far.
  */
 export function registerWasmGradientKernels(): string[] {
-  for (const { name, kernelFunc } of KERNELS) {
-    if (getKernel(name, BACKEND) == null) {
-      registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc });
-      registeredHere.add(name);
+  for (const { name, kernelFunc, mode } of KERNELS) {
+    const existing = getKernel(name, BACKEND);
+    if (existing?.kernelFunc === kernelFunc) continue;
+    if (existing == null ? mode === 'wrap' : mode === 'add') continue;
+    if (existing != null) {
+      if (mode === 'wrap') originals.set(name, existing.kernelFunc);
+      unregisterKernel(name, BACKEND);
     }
+    // A wrapped kernel keeps wasm's setupFunc: it binds the wasm exports that wasm's own kernelFunc calls,
+    // when the backend is initialised after this registration.
+    const setup = mode === 'wrap' && existing != null ? { setupFunc: existing.setupFunc } : {};
+    registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc, ...setup });
+    registeredHere.add(name);
   }
   return [...registeredHere];
 }

@@ -77,9 +77,19 @@ class Builder {
     return tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
   }
 
+  /** Global average pooling of the last stage as the feature vector, then the classifier. */
   head(stages: tf.SymbolicTensor[], input: tf.SymbolicTensor, name: string) {
     const last = stages[stages.length - 1]!;
     const features = tf.layers.globalAveragePooling2d({ name: 'features' }).apply(last) as tf.SymbolicTensor;
+    return this.classifier(features, stages, input, name);
+  }
+
+  classifier(
+    features: tf.SymbolicTensor,
+    stages: tf.SymbolicTensor[],
+    input: tf.SymbolicTensor,
+    name: string,
+  ) {
     const logits = tf.layers
       .dense({
         units: NUM_CLASSES,
@@ -124,14 +134,16 @@ function vgg(seed: number, name: string, stagesSpec: readonly (readonly number[]
   return b.head(stages, x, name);
 }
 
-/** The small plain student of DESIGN.md: three 3x3 convs (16, 32, 64) with pooling, no BatchNorm. */
+/**
+ * The small plain student of DESIGN.md (33.8k parameters): three 3x3 conv + ReLU layers (16, 32, 64), each
+ * followed by 2x2 max-pooling, no BatchNorm; the flattened 4x4x64 map is its feature vector.
+ */
 function plainCnn(seed: number) {
   const b = new Builder(seed);
   const x = input();
   const stages: tf.SymbolicTensor[] = [];
   let h: tf.SymbolicTensor = x;
   [16, 32, 64].forEach((width, s) => {
-    if (s > 0) h = b.maxPool(h);
     h = tf.layers
       .conv2d({
         filters: width,
@@ -143,8 +155,10 @@ function plainCnn(seed: number) {
       })
       .apply(h) as tf.SymbolicTensor;
     stages.push(h);
+    h = b.maxPool(h);
   });
-  return b.head(stages, x, 'cnn-small');
+  const features = tf.layers.flatten({ name: 'features' }).apply(h) as tf.SymbolicTensor;
+  return b.classifier(features, stages, x, 'cnn-small');
 }
 
 export const MODEL_PRESETS: readonly ModelPreset[] = [
@@ -157,6 +171,14 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
     build: (seed) => vgg(seed, 'vgg-bn', [[32], [64, 64], [128, 128], [256]]),
   },
   {
+    id: 'vgg-fast',
+    role: 'teacher',
+    label: 'VGG-Fast (0.39M)',
+    description:
+      'VGG-style, 4 conv-BN-ReLU layers (32, 64, 128, 256) with max-pooling: the cheapest teacher to train on a CPU',
+    build: (seed) => vgg(seed, 'vgg-fast', [[32], [64], [128], [256]]),
+  },
+  {
     id: 'resnet20',
     role: 'teacher',
     label: 'ResNet-20 (0.27M)',
@@ -166,8 +188,9 @@ export const MODEL_PRESETS: readonly ModelPreset[] = [
   {
     id: 'cnn-small',
     role: 'student',
-    label: 'Small CNN (35k)',
-    description: 'Three 3x3 conv + ReLU layers (16, 32, 64) with max-pooling, global average pool, dense',
+    label: 'Small CNN (34k)',
+    description:
+      'Three 3x3 conv + ReLU layers (16, 32, 64), each max-pooled, flattened into a dense classifier',
     build: plainCnn,
   },
   {

@@ -17,7 +17,8 @@ const range = (name: string, min: number, max: number) => {
 };
 
 const integer = (name: string, min: number, max: number) =>
-  range(name, min, max).refine(Number.isInteger, {
+  // Only in range, so -0.5 gets one reason, not two.
+  range(name, min, max).refine((v) => !(v >= min && v <= max) || Number.isInteger(v), {
     message: `${name} must be a whole number between ${formatBound(min)} and ${formatBound(max)}`,
   });
 
