@@ -88,7 +88,7 @@ describe('npm run cli -- train: refusals', () => {
     const result = await cli('train', '--role', 'student', '--model', 'nope');
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(
-      'unknown model preset "nope"; presets: vgg-bn, resnet20, cnn-small, resnet8',
+      'unknown model preset "nope"; presets: vgg-bn, vgg-fast, resnet20, cnn-small, resnet8',
     );
     expect(result.stdout).toBe('');
   });

@@ -2,6 +2,7 @@
 import type { BackendName, DatasetSummary, PreparedSetId } from '../worker/protocol';
 import { getEngine, messageOf } from './engineClient';
 import { reportError, useBackendStore, useDatasetStore } from './stores';
+import { prepareTraining, remeasureTeacher } from './trainingActions';
 import { formatUrlConfig, parseUrlConfig } from './urlConfig';
 
 export const SAMPLE_COUNT = 48;
@@ -47,6 +48,7 @@ async function switchDataset(
     await refreshSamples(previous.sampleSeed);
     useDatasetStore.setState({ status: 'ready' });
     saveToUrl();
+    void remeasureTeacher();
   } catch (error) {
     useDatasetStore.setState({ status: previous.summary ? 'ready' : 'idle', source: previous.source });
     reportError(messageOf(error));
@@ -69,13 +71,14 @@ let started: Promise<void> | null = null;
 
 /**
  * Start-up, once per page (React's StrictMode runs effects twice): settings from the URL, then the backend and
- * the dataset, which do not wait on each other.
+ * the dataset, which do not wait on each other; then what training needs (presets, saved runs, the teacher).
  */
 export function startLab(): Promise<void> {
   started ??= (async () => {
     const { config, problems } = parseUrlConfig(window.location.search);
     for (const problem of problems) reportError(problem);
     await Promise.all([chooseBackendAction(config.backend), choosePreparedSet(config.set)]);
+    await prepareTraining();
   })();
   return started;
 }

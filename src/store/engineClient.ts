@@ -11,6 +11,9 @@ export function getEngine(onCrash: (message: string) => void): Comlink.Remote<En
       onCrash(`The engine worker failed: ${event.message || 'could not load'}`),
     );
     engine = Comlink.wrap<EngineApi>(worker);
+    // `npm run bench` measures the browser's backends through this handle (scripts/bench.ts).
+    const bench: EngineApi['benchmark'] = (presetId, options) => engine!.benchmark(presetId, options);
+    Object.assign(window, { distilleryBenchmark: bench });
   }
   return engine;
 }

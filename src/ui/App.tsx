@@ -3,6 +3,7 @@ import { startLab, uploadFiles } from '../store/actions';
 import { BackendBadge } from './BackendBadge';
 import { DatasetPanel } from './DatasetPanel';
 import { ErrorBanner } from './ErrorBanner';
+import { TrainingPanel } from './TrainingPanel';
 import { UpcomingPanel } from './UpcomingPanel';
 import { useFileDrop } from './useFileDrop';
 
@@ -24,11 +25,10 @@ export function App() {
         <ErrorBanner />
         <main>
           <DatasetPanel />
-          <UpcomingPanel
-            id="training"
-            title="Training"
-            purpose="Train a teacher and a student, with live loss and accuracy curves."
-          />
+          <div className="training-panels">
+            <TrainingPanel role="teacher" />
+            <TrainingPanel role="student" />
+          </div>
           <UpcomingPanel
             id="distillation"
             title="Distillation"

@@ -1,6 +1,7 @@
 import { BACKEND_NAMES, type BackendName } from '../engine/backend/chooseBackend';
 import { chooseBackendAction } from '../store/actions';
 import { useBackendStore } from '../store/stores';
+import { activeRole, useTrainingStore } from '../store/trainingStores';
 import type { BackendReport } from '../worker/protocol';
 
 function kindOf(report: BackendReport): string {
@@ -11,6 +12,8 @@ function kindOf(report: BackendReport): string {
 /** The active tfjs backend, its adapter, whether that adapter is software, and a way to override the choice. */
 export function BackendBadge() {
   const { status, requested, report } = useBackendStore();
+  // The engine refuses a switch mid-run: the run's tensors live on the backend it started on.
+  const training = useTrainingStore(activeRole);
   const onChange = (value: string) =>
     void chooseBackendAction(value === 'auto' ? undefined : (value as BackendName));
   return (
@@ -73,7 +76,8 @@ export function BackendBadge() {
         <select
           data-testid="backend-select"
           value={requested ?? 'auto'}
-          disabled={status === 'starting'}
+          disabled={status === 'starting' || training !== null}
+          title={training ? `Pause the ${training} to change the backend` : undefined}
           onChange={(e) => onChange(e.target.value)}
         >
           <option value="auto">auto</option>

@@ -2,13 +2,26 @@
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+// The umbrella package: layers (the models) and the gradients training needs, on whichever backend starts.
+import '@tensorflow/tfjs';
 import * as Comlink from 'comlink';
-import { LabSession } from '../engine/session';
-import type { EngineApi } from './protocol';
+import { registerFastBatchNormGradient } from '../engine/backend/batchNormGradient';
+import { benchmarkTrainingStep } from '../engine/benchmark';
+import { LabSession, type TeacherFiles } from '../engine/session';
+import { indexedDbRunSlots } from '../engine/training/indexedDbRunSlots';
+import type { RunEnd, RunListener } from '../engine/training/trainingRun';
+import { pairModelFiles } from './modelFilePair';
+import { ProgressForwarder } from './progress';
+import type { EngineApi, TrainingListener } from './protocol';
+
+// Once, before any training: BatchNorm's backward pass without input-sized temporaries (every backend).
+registerFastBatchNormGradient();
+
+const servedUrl = (path: string) => new URL(`${import.meta.env.BASE_URL}${path}`, self.location.origin);
 
 /** Prepared data is served beside the app, under <base>/data/. */
 async function readPreparedFile(path: string): Promise<Uint8Array> {
-  const url = new URL(`${import.meta.env.BASE_URL}data/${path}`, self.location.origin);
+  const url = servedUrl(`data/${path}`);
   const response = await fetch(url);
   if (!response.ok) {
     throw new Error(
@@ -18,8 +31,62 @@ async function readPreparedFile(path: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+/**
+ * The shipped teacher, served under <base>/teacher/. A static host answers a missing file with 404, or, as a
+ * single-page-app fallback, with index.html: both mean none is shipped.
+ */
+async function readShippedTeacher(): Promise<TeacherFiles | null> {
+  const modelUrl = servedUrl('teacher/model.json');
+  const response = await fetch(modelUrl);
+  const isHtml = response.headers.get('content-type')?.includes('text/html') ?? false;
+  if (response.status === 404 || (response.ok && isHtml)) return null;
+  if (!response.ok) throw new Error(`${modelUrl.pathname}: ${response.status} ${response.statusText}`);
+  const modelJson = new Uint8Array(await response.arrayBuffer());
+  let paths: string[];
+  try {
+    const manifest = (
+      JSON.parse(new TextDecoder().decode(modelJson)) as { weightsManifest?: { paths: string[] }[] }
+    ).weightsManifest;
+    paths = manifest?.flatMap((group) => group.paths) ?? [];
+  } catch (error) {
+    throw new Error(`${modelUrl.pathname}: not JSON (${(error as Error).message})`, { cause: error });
+  }
+  const parts = await Promise.all(
+    paths.map(async (path) => {
+      const url = new URL(path, modelUrl);
+      const part = await fetch(url);
+      if (!part.ok) throw new Error(`${url.pathname}: ${part.status} ${part.statusText}`);
+      return new Uint8Array(await part.arrayBuffer());
+    }),
+  );
+  // Shards in manifest order make one weights buffer.
+  const weights = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    weights.set(part, offset);
+    offset += part.byteLength;
+  }
+  return { modelJson, weights, name: modelUrl.pathname };
+}
+
+/**
+ * A turn of the Worker's event loop: queued messages (a pause, a stop) are handled before training goes on.
+ * A MessageChannel rather than setTimeout, which browsers clamp to 4 ms once timers nest.
+ */
+const yieldChannel = new MessageChannel();
+const yieldWaiters: (() => void)[] = [];
+yieldChannel.port1.onmessage = () => yieldWaiters.shift()?.();
+const yieldToHost = () =>
+  new Promise<void>((resolve) => {
+    yieldWaiters.push(resolve);
+    yieldChannel.port2.postMessage(null);
+  });
+
 const session = new LabSession({
   readPreparedFile,
+  readShippedTeacher,
+  yieldToHost,
+  runSlots: indexedDbRunSlots,
   wasmPaths: {
     'tfjs-backend-wasm.wasm': wasmPlainUrl,
     'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
@@ -27,13 +94,36 @@ const session = new LabSession({
   },
 });
 
+/** Runs `train` with the UI's listener behind a throttled forwarder; the last update goes out before the end. */
+async function reportTo(listener: TrainingListener, train: (run: RunListener) => Promise<RunEnd>) {
+  const forwarder = new ProgressForwarder(
+    (update) => listener.progress(update),
+    () => performance.now(),
+  );
+  try {
+    return await train({
+      step: (log) => forwarder.step(log),
+      epoch: (log) => forwarder.epoch(log),
+      boundary: (position) => forwarder.boundary(position),
+      rewound: ({ steps, epochs }, position) => {
+        forwarder.flush();
+        listener.rewound({ steps, epochs, position });
+      },
+    });
+  } finally {
+    forwarder.flush();
+    // The listener is a comlink proxy (typed as the plain interface it stands for); free its port.
+    (listener as unknown as Comlink.Remote<TrainingListener>)[Comlink.releaseProxy]();
+  }
+}
+
+const readFile = async (file: File) => new Uint8Array(await file.arrayBuffer());
+
 const api: EngineApi = {
   initBackend: (requested) => session.initBackend(requested),
   usePreparedSet: (id) => session.usePreparedSet(id),
   async useUploads(files) {
-    const read = await Promise.all(
-      files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
-    );
+    const read = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await readFile(f) })));
     return session.useUploads(read);
   },
   async samples(count, seed) {
@@ -43,6 +133,35 @@ const api: EngineApi = {
       samples.map((s) => s.rgba.buffer as ArrayBuffer),
     );
   },
+  async presets() {
+    return session.presets();
+  },
+  startTraining: (config, listener) => reportTo(listener, (run) => session.startRun(config, run)),
+  resumeTraining: (role, listener) => reportTo(listener, (run) => session.resumeRun(role, run)),
+  async pauseTraining(role) {
+    session.pauseRun(role);
+  },
+  async stopTraining(role) {
+    session.stopRun(role);
+  },
+  async savedRuns() {
+    const runs = await Promise.all([session.savedRun('teacher'), session.savedRun('student')]);
+    return runs.filter((run) => run !== null);
+  },
+  restoreSavedRun: (role) => session.restoreSavedRun(role),
+  discardSavedRun: (role) => session.discardSavedRun(role),
+  exportModel: (role) => session.exportModel(role),
+  loadShippedTeacher: () => session.loadShippedTeacher(),
+  async importTeacher(files) {
+    const { modelJson, weights } = pairModelFiles(files);
+    return session.importTeacher({
+      modelJson: await readFile(modelJson),
+      weights: await readFile(weights),
+      name: modelJson.name,
+    });
+  },
+  measureTeacher: () => session.measureTeacher(),
+  benchmark: (presetId, options) => benchmarkTrainingStep(presetId, options),
 };
 
 Comlink.expose(api);

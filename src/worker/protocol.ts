@@ -1,14 +1,52 @@
 /**
  * The only door between the UI and the engine: what the Worker exposes (through comlink). Plain data in and
- * out; errors arrive as rejected promises whose message is ready to show.
+ * out; errors arrive as rejected promises whose message is ready to show. Type-only imports: the UI bundle
+ * gets no tfjs from here.
  */
 import type { BackendName } from '../engine/backend/chooseBackend';
 import type { BackendReport } from '../engine/backend/initBackend';
 import type { PreparedSetId } from '../engine/data/prepared';
+import type { StepBenchmark } from '../engine/benchmark';
 import type { SampleImage } from '../engine/data/samples';
 import type { DatasetSummary } from '../engine/data/stats';
+import type { ModelRole } from '../engine/models/presets';
+import type { RestoredRun, SavedRunSummary, TeacherInfo } from '../engine/session';
+import type { TrainConfig } from '../engine/training/hyperparams';
+import type { NamedFile, PresetInfo } from '../engine/training/labModels';
+import type { EpochLog, StepLog } from '../engine/training/trainer';
+import type { RunEnd, RunPosition } from '../engine/training/trainingRun';
+import type { ProgressUpdate } from './progress';
 
-export type { BackendName, BackendReport, DatasetSummary, PreparedSetId, SampleImage };
+export type {
+  BackendName,
+  BackendReport,
+  DatasetSummary,
+  EpochLog,
+  ModelRole,
+  NamedFile,
+  PreparedSetId,
+  PresetInfo,
+  ProgressUpdate,
+  RestoredRun,
+  RunEnd,
+  RunPosition,
+  SampleImage,
+  SavedRunSummary,
+  StepBenchmark,
+  StepLog,
+  TeacherInfo,
+  TrainConfig,
+};
+
+/**
+ * Where a run reports to, passed wrapped in `Comlink.proxy`: the Worker calls it without waiting for the UI.
+ * Updates come batched, a few per second at most.
+ */
+export interface TrainingListener {
+  progress(update: ProgressUpdate): void;
+  /** The run went back to its last good checkpoint (resuming after a non-finite loss): curves start over from these. */
+  rewound(restored: Pick<RestoredRun, 'steps' | 'epochs' | 'position'>): void;
+}
 
 export interface EngineApi {
   initBackend(requested?: BackendName): Promise<BackendReport>;
@@ -16,4 +54,33 @@ export interface EngineApi {
   /** Files are read and parsed in the Worker; on any error the active dataset stays. */
   useUploads(files: File[]): Promise<DatasetSummary>;
   samples(count: number, seed: number): Promise<SampleImage[]>;
+
+  /** Every model preset with its parameter count and FLOPs per image. */
+  presets(): Promise<PresetInfo[]>;
+  /** Trains a new model for `config.role` on the active dataset; resolves when the run pauses or ends. */
+  startTraining(config: TrainConfig, listener: TrainingListener): Promise<RunEnd>;
+  /** Continues a paused run; resolves when it pauses again or ends. */
+  resumeTraining(role: ModelRole, listener: TrainingListener): Promise<RunEnd>;
+  /** Asks the role's run to pause after its current step; its start/resume call then resolves 'paused'. */
+  pauseTraining(role: ModelRole): Promise<void>;
+  /** Ends the role's run (saving a checkpoint when it is running); the trained model stays. */
+  stopTraining(role: ModelRole): Promise<void>;
+  /** The runs saved in this browser (one per role at most), for the resume offer. */
+  savedRuns(): Promise<SavedRunSummary[]>;
+  /** Loads the role's saved run as a paused run: its settings, curves and position. */
+  restoreSavedRun(role: ModelRole): Promise<RestoredRun>;
+  discardSavedRun(role: ModelRole): Promise<void>;
+  /** The role's current model as model.json + weights.bin. */
+  exportModel(role: ModelRole): Promise<NamedFile[]>;
+  /** The shipped teacher, loaded and measured on the active test split; null when the lab ships none. */
+  loadShippedTeacher(): Promise<TeacherInfo | null>;
+  /** A teacher from two chosen files (model .json + weights); on any error the current teacher stays. */
+  importTeacher(files: File[]): Promise<TeacherInfo>;
+  /** The current teacher's accuracy on the active dataset's test split, measured now. */
+  measureTeacher(): Promise<TeacherInfo>;
+  /** Training-step speed of a preset on the active backend (for `npm run bench`; not used by the UI). */
+  benchmark(
+    presetId: string,
+    options: { batchSize?: number; warmupSteps?: number; timedSteps?: number; maxSeconds?: number },
+  ): Promise<StepBenchmark>;
 }

@@ -1,0 +1,57 @@
+/**
+ * Profiles one training step on wasm in Node, per tfjs kernel: `npx tsx scripts/profile-step.ts PRESET`.
+ * Used to find where step time goes (see the wasm kernels in src/engine/backend/). SLOW_BN=1 uses tfjs's own
+ * BatchNorm gradient; DETAIL=<kernel> breaks one kernel down by shape.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerFastBatchNormGradient } from '../src/engine/backend/batchNormGradient';
+import { initBackend } from '../src/engine/backend/initBackend';
+import { findPreset } from '../src/engine/models/presets';
+if (process.env.SLOW_BN !== '1') registerFastBatchNormGradient();
+await initBackend('wasm');
+const model = findPreset(process.argv[2] ?? 'vgg-bn').build(1);
+const opt = tf.train.momentum(0.05, 0.9);
+const x = tf.randomNormal([64, 32, 32, 3]);
+const y = tf.oneHot(tf.randomUniform([64], 0, 10, 'int32'), 10);
+const step = () =>
+  opt.minimize(() => {
+    const out = model.apply(x, { training: true }) as tf.Tensor[];
+    return tf.losses.softmaxCrossEntropy(y, out[0]!) as tf.Scalar;
+  }, true)!;
+for (let i = 0; i < 2; i++) await step().data();
+// Wall clock per step (median of 5), then per-kernel ms per step: the minimum over 5 profiled steps (the box is shared).
+const walls: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t0 = performance.now();
+  const l = step();
+  await l.data();
+  l.dispose();
+  walls.push(performance.now() - t0);
+}
+walls.sort((a, b) => a - b);
+const by = new Map<string, number>();
+for (let i = 0; i < 5; i++) {
+  const info = await tf.profile(() => step());
+  const one = new Map<string, number>();
+  for (const k of info.kernels) one.set(k.name, (one.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  for (const [n, t] of one) by.set(n, Math.min(by.get(n) ?? Infinity, t));
+}
+const rows = [...by].sort((a, b) => b[1] - a[1]);
+// '__op' rows are customGrad wrappers whose time already includes their kernels.
+const total = rows.filter(([n]) => !n.endsWith('__op')).reduce((s, r) => s + r[1], 0);
+console.log('wall ms/step (median of 5)', walls[2]!.toFixed(0), ' min', walls[0]!.toFixed(0));
+console.log('total kernel ms (excl. __op)', total.toFixed(0));
+for (const [n, t] of rows.slice(0, 16)) console.log(n.padEnd(28), t.toFixed(1));
+console.log('numTensors', tf.memory().numTensors);
+if (process.env.DETAIL) {
+  const info = await tf.profile(() => step());
+  const agg = new Map<string, [number, number]>();
+  for (const k of info.kernels) {
+    if (k.name !== process.env.DETAIL) continue;
+    const key = `${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`;
+    const [n, t] = agg.get(key) ?? [0, 0];
+    agg.set(key, [n + 1, t + (k.kernelTimeMs as number)]);
+  }
+  for (const [key, [n, t]] of [...agg].sort((a, b) => b[1][1] - a[1][1]))
+    console.log(`${n}x ${t.toFixed(1)}ms ${key}`);
+}
