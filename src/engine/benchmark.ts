@@ -31,9 +31,10 @@ export async function benchmarkTrainingStep(
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const images = tf.randomNormal([batchSize, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.randomUniform([batchSize], 0, 10, 'int32', 2) as tf.Tensor1D;
+  const indices = Array.from({ length: batchSize }, (_, i) => i);
   const step = async () => {
     const cost = optimizer.minimize(
-      () => loss({ images, labels, training: true }).terms.total,
+      () => loss({ images, labels, indices, training: true }).terms.total,
       true,
       variables,
     )!;

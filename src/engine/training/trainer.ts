@@ -15,7 +15,13 @@ import { learningRateAt } from './schedule';
 export type LossTerms = Record<string, tf.Scalar> & { total: tf.Scalar };
 
 /** Computes the loss terms of a batch; methods (plain CE, KD, AKD...) supply their own. */
-export type LossFunction = (batch: { images: tf.Tensor4D; labels: tf.Tensor1D; training: boolean }) => {
+export type LossFunction = (batch: {
+  images: tf.Tensor4D;
+  labels: tf.Tensor1D;
+  /** The batch's record indices in the training split (label-efficiency masks, memory banks). */
+  indices: readonly number[];
+  training: boolean;
+}) => {
   terms: LossTerms;
   logits: tf.Tensor2D;
 };
@@ -67,6 +73,21 @@ export interface RunHooks {
   shouldStop?: () => boolean | Promise<boolean>;
 }
 
+/**
+ * Parameters trained beside the model's own weights by one loss: those a method adds and trains with the
+ * student's optimizer (FitNet's regressor, CRD's embeddings), and groups with an optimizer of their own
+ * (AKD's masks), each updated from the same gradients in the same step.
+ */
+export interface ExtraParameters {
+  readonly withModel?: readonly tf.Variable[];
+  readonly ownGroups?: readonly {
+    readonly variables: readonly tf.Variable[];
+    readonly optimizer: tf.Optimizer;
+    /** Runs after each update of this group (e.g. re-normalising masks). */
+    readonly afterUpdate?: () => void;
+  }[];
+}
+
 export function createOptimizer(config: TrainConfig): tf.Optimizer {
   return config.optimizer === 'adam'
     ? tf.train.adam(config.learningRate)
@@ -115,11 +136,32 @@ export class Trainer {
     readonly optimizer: tf.Optimizer,
     private readonly loss: LossFunction,
     state: TrainerState = initialTrainerState(),
+    private readonly extra: ExtraParameters = {},
   ) {
     this.state = state;
     // tfjs's own BatchNorm gradient tiles statistics to the input's size; ours broadcasts (3x faster steps).
     registerFastBatchNormGradient();
-    this.variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.variables = [
+      ...model.trainableWeights.map((w) => w.read() as tf.Variable),
+      ...(extra.withModel ?? []),
+    ];
+  }
+
+  /** One optimisation step over the model's variables and any extra groups; returns `total`. */
+  private update(objective: () => tf.Scalar): tf.Scalar {
+    const groups = this.extra.ownGroups ?? [];
+    if (!groups.length) return this.optimizer.minimize(objective, true, this.variables)!;
+    const all = [...this.variables, ...groups.flatMap((g) => g.variables)];
+    const { value, grads } = tf.variableGrads(objective, all);
+    const pick = (variables: readonly tf.Variable[]) =>
+      Object.fromEntries(variables.map((v) => [v.name, grads[v.name]!]));
+    this.optimizer.applyGradients(pick(this.variables));
+    for (const group of groups) {
+      group.optimizer.applyGradients(pick(group.variables));
+      group.afterUpdate?.();
+    }
+    tf.dispose(grads);
+    return value;
   }
 
   get stepsPerEpoch(): number {
@@ -162,18 +204,14 @@ export class Trainer {
         const { images, labels } = this.batchTensors(this.dataset.train, indices, random);
         let kept: Record<string, tf.Scalar> = {};
         let stepCorrect: tf.Scalar | undefined;
-        // minimize() hands back `total` itself; the other terms and the hit count are kept out of its tidy.
-        const total = this.optimizer.minimize(
-          () => {
-            const { terms, logits } = this.loss({ images, labels, training: true });
-            const { total: objective, ...rest } = terms;
-            kept = Object.fromEntries(Object.entries(rest).map(([name, t]) => [name, tf.keep(t)]));
-            stepCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
-            return objective;
-          },
-          true,
-          this.variables,
-        )!;
+        // The update hands back `total` itself; the other terms and the hit count are kept out of its tidy.
+        const total = this.update(() => {
+          const { terms, logits } = this.loss({ images, labels, indices, training: true });
+          const { total: objective, ...rest } = terms;
+          kept = Object.fromEntries(Object.entries(rest).map(([name, t]) => [name, tf.keep(t)]));
+          stepCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
+          return objective;
+        });
         kept.total = total;
         tf.dispose([images, labels]);
         // In a tidy: tf.mul(x, n) makes a tensor of n, which would otherwise outlive the step.
