@@ -1,0 +1,207 @@
+/**
+ * The one interface every distillation method implements (after megvii-research/mdistiller's
+ * `distillers/*.py`): a method declares its parameters (name, range, help; the UI builds its controls from them
+ * and the CLI reads `--param name=value`), and its instance's loss returns a dictionary of NAMED loss terms,
+ * always with `ce` and `total`, so that the live curves can show every term.
+ *
+ * Also here: parameter validation, the label-efficiency choice of labelled records, and `stopGradient`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSplit } from '../data/cifar10';
+import { seededRandom, shuffled } from '../data/subset';
+import type { ExtraParameters, LossFunction } from '../training/trainer';
+
+/** One numeric parameter of a method, as the UI shows it and the CLI accepts it (`--param name=value`). */
+export interface MethodParam {
+  /** Identifier: `temperature`, or `kd.temperature` inside a combination. */
+  readonly name: string;
+  /** Short human label: "Temperature T". */
+  readonly label: string;
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  /** Whole numbers only. */
+  readonly integer?: boolean;
+  /** One line: what it does and where its default comes from. */
+  readonly help: string;
+}
+
+/** Validated parameter values by name; every declared parameter is present. */
+export type ParamValues = Readonly<Record<string, number>>;
+
+/** What a method instance is built from. */
+export interface MethodContext {
+  /** The model being trained; outputs [logits, features, stage1, stage2, ...] (models/presets.ts). */
+  readonly student: tf.LayersModel;
+  /** The frozen teacher, same output layout; always run with `training: false` and never differentiated. */
+  readonly teacher: tf.LayersModel;
+  /** The training split: record indices in a batch (`indices`) refer to it. */
+  readonly train: ImageSplit;
+  readonly seed: number;
+  readonly batchSize: number;
+  /** Share of training records whose labels are used, class-balanced, chosen by `seed` (see chooseLabelled). */
+  readonly labelledFraction: number;
+  /**
+   * L2 weight decay on conv/dense kernels (the student's and a method's own, e.g. FitNet's regressor), as
+   * `crossEntropyLoss` applies it (0.5 * wd * sum of squares, a `weightDecay` term); 0 or left out: none.
+   */
+  readonly weightDecay?: number;
+}
+
+/** Plain JSON, for describe(). */
+export type JsonValue =
+  null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** One array of a method's run state (masks, memory banks, extra weights, counters), by a stable key. */
+export interface StateArray {
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+}
+
+/** What a checkpoint keeps of a method beside the student (AKD's masks, CRD's memory bank...). */
+export type MethodState = Record<string, StateArray>;
+
+/** A method bound to one student, teacher and training split. */
+export interface MethodInstance {
+  /** Named terms, always including `ce` and `total`, and the student's logits. */
+  readonly loss: LossFunction;
+  /** Variables the method trains: with the student's optimizer, or in groups with their own optimizers. */
+  readonly extra: ExtraParameters;
+  /** By training-record index: 1 where the label may be used (cross-entropy), 0 where not. */
+  readonly labelled: Uint8Array;
+  /** Plain-JSON information for the UI, by component id (e.g. `{ akd: { anchors, masks } }`). */
+  describe?(): Promise<Record<string, JsonValue>>;
+  /** The extra state a checkpoint must keep (not part of the exported student). */
+  state?(): Promise<MethodState>;
+  /** Puts back what state() returned; throws naming a missing or mis-shaped array. */
+  restore?(state: MethodState): void;
+  /** Frees every tensor, variable and optimizer the instance made (not the student or teacher). */
+  dispose(): void;
+}
+
+export interface DistillMethod {
+  /** Registry id: 'kd', 'akd+kd'. */
+  readonly id: string;
+  readonly label: string;
+  /** One line. */
+  readonly summary: string;
+  /** Where the defaults come from, e.g. 'Hinton et al. 2015; RepDistiller CIFAR recipe'. */
+  readonly defaultsFrom: string;
+  readonly params: readonly MethodParam[];
+  /** `params` are raw (CLI strings or numbers); left-out ones take their defaults; bad ones throw. */
+  create(context: MethodContext, params?: Readonly<Record<string, unknown>>): Promise<MethodInstance>;
+}
+
+/** A bad method parameter; the message names it, its range, and the valid names. */
+export class MethodParamError extends Error {
+  override readonly name = 'MethodParamError';
+}
+
+/** Plain decimals (0.00001, 30,000), never exponent notation; the same style as the training settings. */
+const formatBound = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 20 });
+
+const describeValue = (value: unknown) =>
+  typeof value === 'string'
+    ? JSON.stringify(value)
+    : typeof value === 'number'
+      ? formatBound(value)
+      : String(value);
+
+/** Every declared parameter at its default. */
+export const defaultParams = (method: Pick<DistillMethod, 'params'>): ParamValues =>
+  Object.fromEntries(method.params.map((p) => [p.name, p.default]));
+
+/**
+ * Typed values for every declared parameter: `raw` values may be numbers or numeric strings (the CLI's
+ * `--param temperature=4`); left-out parameters take their defaults. Throws MethodParamError listing every
+ * problem, e.g. `temperature must be between 0.5 and 20; got 0` or
+ * `unknown parameter "tau": valid are temperature, alpha`.
+ */
+export function validateParams(
+  method: Pick<DistillMethod, 'id' | 'params'>,
+  raw: Readonly<Record<string, unknown>> = {},
+): ParamValues {
+  const problems: string[] = [];
+  const known = new Set(method.params.map((p) => p.name));
+  for (const name of Object.keys(raw)) {
+    if (known.has(name)) continue;
+    problems.push(
+      method.params.length
+        ? `unknown parameter "${name}": valid are ${method.params.map((p) => p.name).join(', ')}`
+        : `unknown parameter "${name}": ${method.id} takes no parameters`,
+    );
+  }
+  const values: Record<string, number> = {};
+  for (const param of method.params) {
+    const given = raw[param.name];
+    if (given === undefined) {
+      values[param.name] = param.default;
+      continue;
+    }
+    const bounds = `between ${formatBound(param.min)} and ${formatBound(param.max)}`;
+    const value =
+      typeof given === 'number'
+        ? given
+        : typeof given === 'string' && given.trim() !== ''
+          ? Number(given)
+          : NaN;
+    if (!Number.isFinite(value)) {
+      problems.push(`${param.name} must be a number ${bounds}; got ${describeValue(given)}`);
+    } else if (value < param.min || value > param.max) {
+      problems.push(`${param.name} must be ${bounds}; got ${describeValue(value)}`);
+    } else if (param.integer && !Number.isInteger(value)) {
+      problems.push(`${param.name} must be a whole number ${bounds}; got ${describeValue(value)}`);
+    } else {
+      values[param.name] = value;
+    }
+  }
+  if (problems.length) throw new MethodParamError(problems.join('; '));
+  return values;
+}
+
+/** The label-efficiency settings the lab offers: all labels, 20% of them, none (distillation only). */
+export const LABELLED_FRACTIONS = [1, 0.2, 0] as const;
+
+/**
+ * The labelled records of a split for a label fraction: in every class, round(fraction x class size) records
+ * chosen by `seed` (class-balanced). Returns a mask by record index: 1 = labelled. The fraction may be any value
+ * in [0, 1]; the lab offers LABELLED_FRACTIONS.
+ */
+export function chooseLabelled(labels: Uint8Array, fraction: number, seed: number): Uint8Array {
+  if (!(fraction >= 0 && fraction <= 1))
+    throw new RangeError(`labelled fraction must be between 0 and 1; got ${fraction}`);
+  const mask = new Uint8Array(labels.length);
+  if (fraction === 1) return mask.fill(1);
+  if (fraction === 0) return mask;
+  const byClass = new Map<number, number[]>();
+  labels.forEach((label, index) => {
+    const members = byClass.get(label);
+    if (members) members.push(index);
+    else byClass.set(label, [index]);
+  });
+  const random = seededRandom(`${seed}/labelled`);
+  [...byClass.keys()]
+    .sort((a, b) => a - b)
+    .forEach((label) => {
+      const members = byClass.get(label)!;
+      for (const index of shuffled(members, random).slice(0, Math.round(fraction * members.length)))
+        mask[index] = 1;
+    });
+  return mask;
+}
+
+/**
+ * Runs `compute` with the gradient tape paused: what it returns is a constant to any enclosing tf.grad /
+ * tf.variableGrads (TensorFlow's stop_gradient, which tfjs lacks), and none of its intermediates are kept for a
+ * backward pass. Used for the teacher's forward pass and for the mask rescaling of AKD.
+ */
+export function stopGradient<T extends tf.TensorContainer>(compute: () => T): T {
+  const state = tf.engine().state;
+  const depth = state.gradientDepth;
+  state.gradientDepth = 0;
+  try {
+    return compute();
+  } finally {
+    state.gradientDepth = depth;
+  }
+}
