@@ -4,20 +4,31 @@
  * docs/benchmarks.json and docs/benchmarks.md with the machine it ran on. A benchmark, not a test: numbers
  * depend on the machine and on what else it is doing, which is why the machine is recorded with them.
  *
- *   npm run bench                  everything
- *   npm run bench -- --only node   Node backends only (also: --only browser)
+ * Also a per-method table: ms per student step of every distillation method relative to `ce` (wasm in Node,
+ * batch 64, students cnn-small and resnet8, teacher vgg-fast with seeded random weights, AKD with 10 anchors).
+ *
+ *   npm run bench                     everything
+ *   npm run bench -- --only node      Node backends and the methods table (also: --only browser)
+ *   npm run bench -- --only methods   the methods table alone; the step table already in docs/ is kept
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
+import { format, resolveConfig } from 'prettier';
 import type { BackendName } from '../src/engine/backend/chooseBackend';
 import { initBackend } from '../src/engine/backend/initBackend';
-import { benchmarkTrainingStep, type StepBenchmark } from '../src/engine/benchmark';
+import {
+  benchmarkDistillStep,
+  benchmarkTrainingStep,
+  type DistillStepBenchmark,
+  type StepBenchmark,
+} from '../src/engine/benchmark';
+import { DISTILL_METHODS } from '../src/engine/distill/registry';
 import { MODEL_PRESETS } from '../src/engine/models/presets';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,6 +71,72 @@ async function benchNode(rows: Row[], skipped: Skipped[]): Promise<void> {
       console.log(`node ${backend} ${preset.id}: ${result.msPerStep.toFixed(0)} ms/step`);
     }
   }
+}
+
+/** The methods table's setting: what every row shares. */
+const METHODS_SETUP = {
+  backend: 'wasm',
+  batchSize: BATCH,
+  teacher: 'vgg-fast',
+  students: ['cnn-small', 'resnet8'],
+};
+
+interface MethodRow extends DistillStepBenchmark {
+  /** ms per step divided by ce's for the same student. */
+  readonly relativeToCe: number;
+}
+
+interface MethodsTable {
+  readonly machine: Record<string, string>;
+  readonly rows: MethodRow[];
+}
+
+/** Every method's student step on wasm in Node, per student, relative to ce (first in the registry). */
+async function benchMethods(machine: Record<string, string>): Promise<MethodsTable> {
+  const report = await initBackend('wasm');
+  const rows: MethodRow[] = [];
+  for (const student of METHODS_SETUP.students) {
+    let ce: number | null = null;
+    for (const method of DISTILL_METHODS) {
+      const result = await benchmarkDistillStep(method.id, {
+        student,
+        teacherPreset: METHODS_SETUP.teacher,
+        batchSize: BATCH,
+        warmupSteps: 2,
+        timedSteps: 5,
+        maxSeconds: 60,
+      });
+      ce ??= result.msPerStep;
+      rows.push({ ...result, relativeToCe: result.msPerStep / ce });
+      console.log(
+        `methods ${student} ${method.id}: ${result.msPerStep.toFixed(0)} ms/step (${(result.msPerStep / ce).toFixed(2)}x ce)`,
+      );
+    }
+  }
+  return { machine: { ...machine, adapter: report.adapter }, rows };
+}
+
+function methodsMarkdown({ machine, rows }: MethodsTable): string[] {
+  return [
+    '## Distillation methods: ms per student step',
+    '',
+    `Written by \`npm run bench\` (\`--only methods\`) on ${machine.date}. wasm in Node (${machine.adapter}), batch ${BATCH},`,
+    `teacher ${METHODS_SETUP.teacher} (seeded random weights: timing does not depend on them), the lab's step: the real`,
+    'Trainer with the method loss and extra parameters, augmentation, SGD with momentum, terms read back every step;',
+    '2 warm-up steps excluded, 5 timed. AKD: 1 anchor per class (10 anchors), the anchors passing through the student',
+    'every step. Relative: ms/step over ce (the student alone) for the same student.',
+    '',
+    ...Object.entries(machine)
+      .filter(([k]) => k !== 'adapter')
+      .map(([k, v]) => `- ${k}: ${v}`),
+    '',
+    '| student | method | ms/step | x ce | anchors | set-up s |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.student} | ${r.method} | ${r.msPerStep.toFixed(0)} | ${r.relativeToCe.toFixed(2)} | ${r.anchors || ''} | ${r.setupSeconds.toFixed(1)} |`,
+    ),
+  ];
 }
 
 async function waitForServer(url: string, seconds: number): Promise<void> {
@@ -143,22 +220,32 @@ async function benchBrowser(rows: Row[], skipped: Skipped[]): Promise<string> {
   }
 }
 
-function markdown(rows: Row[], skipped: Skipped[], machine: Record<string, string>): string {
-  const lines = [
-    '# Training-step benchmark',
-    '',
-    `Written by \`npm run bench\` on ${machine.date}. Batch ${BATCH}, 32x32x3 inputs, SGD with momentum, cross-entropy +`,
-    'weight decay; warm-up steps excluded; each timed step ends with a read of its loss.',
-    '',
-    ...Object.entries(machine).map(([k, v]) => `- ${k}: ${v}`),
-    '',
-    '| host | backend | model | params | MFLOPs/img | ms/step | images/s | adapter |',
-    '|---|---|---|---:|---:|---:|---:|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.host} | ${r.backend} | ${r.model} | ${r.parameters.toLocaleString('en-US')} | ${(r.flopsPerImage / 1e6).toFixed(1)} | ${r.msPerStep.toFixed(0)} | ${r.imagesPerSecond.toFixed(0)} | ${r.adapter} |`,
-    ),
-  ];
+function markdown(
+  rows: Row[],
+  skipped: Skipped[],
+  machine: Record<string, string>,
+  methods: MethodsTable | null,
+): string {
+  const lines = ['# Training-step benchmark', ''];
+  if (!rows.length) {
+    lines.push(
+      'The step table has not been measured here yet: `npm run bench` (or `--only node`, `--only browser`).',
+    );
+  } else {
+    lines.push(
+      `Written by \`npm run bench\` on ${machine.date}. Batch ${BATCH}, 32x32x3 inputs, SGD with momentum, cross-entropy +`,
+      'weight decay; warm-up steps excluded; each timed step ends with a read of its loss.',
+      '',
+      ...Object.entries(machine).map(([k, v]) => `- ${k}: ${v}`),
+      '',
+      '| host | backend | model | params | MFLOPs/img | ms/step | images/s | adapter |',
+      '|---|---|---|---:|---:|---:|---:|---|',
+      ...rows.map(
+        (r) =>
+          `| ${r.host} | ${r.backend} | ${r.model} | ${r.parameters.toLocaleString('en-US')} | ${(r.flopsPerImage / 1e6).toFixed(1)} | ${r.msPerStep.toFixed(0)} | ${r.imagesPerSecond.toFixed(0)} | ${r.adapter} |`,
+      ),
+    );
+  }
   if (skipped.length) {
     lines.push(
       '',
@@ -167,7 +254,24 @@ function markdown(rows: Row[], skipped: Skipped[], machine: Record<string, strin
       ...skipped.map((s) => `- ${s.host} ${s.backend} ${s.model}: ${s.why}`),
     );
   }
+  if (methods) lines.push('', ...methodsMarkdown(methods));
   return `${lines.join('\n')}\n`;
+}
+
+interface BenchFile {
+  machine: Record<string, string>;
+  rows: Row[];
+  skipped: Skipped[];
+  methods?: MethodsTable;
+}
+
+/** What an earlier run wrote, so that a partial run (--only methods) keeps the other tables. */
+async function previousResults(path: string): Promise<BenchFile | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as BenchFile;
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -182,15 +286,36 @@ async function main(): Promise<void> {
     node: process.version,
   };
   if (values.note) machine.note = values.note;
-  if (values.only !== 'browser') await benchNode(rows, skipped);
-  if (values.only !== 'node') machine.browser = `Chromium ${await benchBrowser(rows, skipped)}`;
+  const only = values.only;
+  if (only !== undefined && !['node', 'browser', 'methods'].includes(only))
+    throw new Error(`--only must be one of node, browser, methods; got ${only}`);
+  const jsonPath = join(ROOT, 'docs', 'benchmarks.json');
+  const previous = await previousResults(jsonPath);
+  let methods: MethodsTable | null = previous?.methods ?? null;
+  if (only === undefined || only === 'node' || only === 'methods') methods = await benchMethods(machine);
+  let result: BenchFile;
+  if (only === 'methods') {
+    result = {
+      machine: previous?.machine ?? machine,
+      rows: previous?.rows ?? [],
+      skipped: previous?.skipped ?? [],
+    };
+  } else {
+    if (only !== 'browser') await benchNode(rows, skipped);
+    if (only !== 'node') machine.browser = `Chromium ${await benchBrowser(rows, skipped)}`;
+    result = { machine, rows, skipped };
+  }
+  if (methods) result.methods = methods;
   await mkdir(join(ROOT, 'docs'), { recursive: true });
-  await writeFile(
-    join(ROOT, 'docs', 'benchmarks.json'),
-    `${JSON.stringify({ machine, rows, skipped }, null, 2)}\n`,
-  );
-  await writeFile(join(ROOT, 'docs', 'benchmarks.md'), markdown(rows, skipped, machine));
-  console.log(markdown(rows, skipped, machine));
+  await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+  const mdPath = join(ROOT, 'docs', 'benchmarks.md');
+  // Formatted as `npm run lint` checks it.
+  const text = await format(markdown(result.rows, result.skipped, result.machine, methods), {
+    ...(await resolveConfig(mdPath)),
+    parser: 'markdown',
+  });
+  await writeFile(mdPath, text);
+  console.log(text);
 }
 
 main().catch((error: unknown) => {

@@ -4,11 +4,12 @@
  */
 import { parseArgs } from 'node:util';
 import { DATA_USAGE, dataCommand } from './commands/data';
+import { DISTILL_USAGE, distillCommand } from './commands/distill';
 import { EVAL_USAGE, evalCommand } from './commands/evaluate';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
 import { UsageError } from './usage';
 
-const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${EVAL_USAGE}`;
+const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${DISTILL_USAGE}\n\n${EVAL_USAGE}`;
 
 /**
  * parseArgs refuses `--lr -1` as ambiguous (the value starts with a dash). A negative number right after a
@@ -64,6 +65,35 @@ async function run(argv: string[]): Promise<string> {
         strict: true,
       });
       process.exitCode = await trainCommand(values);
+      return '';
+    }
+    case 'distill': {
+      const { values } = parseArgs({
+        args: joinNegativeNumbers(rest),
+        options: {
+          method: { type: 'string' },
+          param: { type: 'string', multiple: true },
+          teacher: { type: 'string' },
+          student: { type: 'string' },
+          epochs: { type: 'string' },
+          batch: { type: 'string' },
+          lr: { type: 'string' },
+          optimizer: { type: 'string' },
+          schedule: { type: 'string' },
+          momentum: { type: 'string' },
+          'weight-decay': { type: 'string' },
+          'no-augment': { type: 'boolean' },
+          'log-every': { type: 'string' },
+          seed: { type: 'string' },
+          labelled: { type: 'string' },
+          set: { type: 'string' },
+          out: { type: 'string' },
+          backend: { type: 'string' },
+          'limit-steps': { type: 'string' },
+        },
+        strict: true,
+      });
+      process.exitCode = await distillCommand(values);
       return '';
     }
     case 'eval': {

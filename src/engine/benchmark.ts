@@ -1,11 +1,19 @@
 /**
  * Training-step speed of a preset on the active backend: warm-up steps first (shader compilation, XNNPACK
  * operator set-up), then timed steps, each ending in a read of its loss so the time includes the work.
- * Shared by `npm run bench` in Node and by the Worker in the browser.
+ * Shared by `npm run bench` in Node and by the Worker in the browser. Also the step of each distillation method
+ * (benchmarkDistillStep), for the methods table of `npm run bench`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from './backend/batchNormGradient';
+import { CIFAR10_CLASSES, type Dataset, emptySplit, IMAGE_BYTES, type ImageSplit } from './data/cifar10';
+import { seededRandom } from './data/subset';
+import { createDistillation, timedHooks } from './distill/distillRun';
+import { validateParams } from './distill/method';
+import { findMethod } from './distill/registry';
 import { findPreset, flopsPerImage } from './models/presets';
+import { DEFAULT_TRAIN_CONFIG, parseTrainConfig } from './training/hyperparams';
+import { StepTimer } from './training/stepTimer';
 import { crossEntropyLoss } from './training/trainer';
 
 export interface StepBenchmark {
@@ -64,5 +72,111 @@ export async function benchmarkTrainingStep(
     tf.dispose([images, labels]);
     optimizer.dispose();
     model.dispose();
+  }
+}
+
+export interface DistillStepBenchmark {
+  readonly method: string;
+  readonly student: string;
+  readonly teacher: string;
+  readonly backend: string;
+  readonly batchSize: number;
+  /** AKD's anchors (1 per class by default); 0 for methods without. */
+  readonly anchors: number;
+  /** Seconds the method took to set up (AKD: anchor selection over the synthetic split). */
+  readonly setupSeconds: number;
+  readonly msPerStep: number;
+  readonly timedSteps: number;
+}
+
+/**
+ * A synthetic, class-balanced training split of `count` random images (timing only: the values do not matter,
+ * the shapes and the label layout do).
+ */
+function syntheticSplit(count: number, seed: number): ImageSplit {
+  const random = seededRandom(`bench/${seed}`);
+  const images = new Uint8Array(count * IMAGE_BYTES);
+  for (let i = 0; i < images.length; i++) images[i] = Math.floor(random() * 256);
+  return { images, labels: Uint8Array.from({ length: count }, (_, i) => i % 10), count };
+}
+
+/**
+ * One distillation method's training step, as the lab runs it: the real Trainer with the method's loss and
+ * extra parameters (AKD's masks and their optimizer), augmentation on, the loss terms read back every step.
+ * The teacher is `teacherPreset` with seeded random weights (timing does not depend on them). The split holds
+ * exactly the steps run (warm-up + timed) and the test split is empty, so no evaluation is timed.
+ */
+export async function benchmarkDistillStep(
+  methodId: string,
+  options: {
+    student?: string;
+    teacherPreset?: string;
+    batchSize?: number;
+    warmupSteps?: number;
+    timedSteps?: number;
+    maxSeconds?: number;
+    params?: Readonly<Record<string, number>>;
+  } = {},
+): Promise<DistillStepBenchmark> {
+  const {
+    student = 'cnn-small',
+    teacherPreset = 'vgg-fast',
+    batchSize = 64,
+    warmupSteps = 2,
+    timedSteps = 5,
+    maxSeconds = 60,
+    params = {},
+  } = options;
+  registerFastBatchNormGradient();
+  const method = findMethod(methodId);
+  const train = parseTrainConfig({
+    ...DEFAULT_TRAIN_CONFIG,
+    role: 'student',
+    model: student,
+    epochs: 1,
+    batchSize,
+    logEvery: 1,
+  });
+  const dataset: Dataset = {
+    id: 'bench',
+    name: 'synthetic benchmark split',
+    classNames: [...CIFAR10_CLASSES],
+    train: syntheticSplit(batchSize * (warmupSteps + timedSteps), 1),
+    test: emptySplit(),
+  };
+  const teacher = findPreset(teacherPreset).build(1);
+  try {
+    const distillation = await createDistillation(
+      { method: method.id, params: validateParams(method, params), labelledFraction: 1, train },
+      dataset,
+      teacher,
+    );
+    try {
+      const described = method.id.startsWith('akd') ? await distillation.instance.describe?.() : undefined;
+      const anchors = (described?.akd as { anchors?: unknown[] } | undefined)?.anchors?.length ?? 0;
+      const timer = new StepTimer(() => performance.now(), warmupSteps);
+      const begun = performance.now();
+      await distillation.trainer.run(
+        timedHooks(timer, {
+          atBoundary: () => timer.measuredSteps > 0 && performance.now() - begun > maxSeconds * 1000,
+        }),
+      );
+      if (timer.msPerStep === null) throw new Error(`${methodId}: no step was timed`);
+      return {
+        method: method.id,
+        student,
+        teacher: teacherPreset,
+        backend: tf.getBackend(),
+        batchSize,
+        anchors,
+        setupSeconds: distillation.setupSeconds,
+        msPerStep: timer.msPerStep,
+        timedSteps: timer.measuredSteps,
+      };
+    } finally {
+      distillation.dispose();
+    }
+  } finally {
+    teacher.dispose();
   }
 }

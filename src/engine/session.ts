@@ -1,6 +1,14 @@
 import { getBackend } from '@tensorflow/tfjs-core';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './backend/chooseBackend';
+import {
+  type DistillConfig,
+  type DistillMethodInfo,
+  distillMethodInfos,
+  DistillRun,
+  type DistillRunListener,
+  parseDistillConfig,
+} from './distill/distillRun';
 import { type BackendReport, type InitBackendOptions, initBackend } from './backend/initBackend';
 import type { Dataset } from './data/cifar10';
 import { loadPreparedSet, type PreparedSetId } from './data/prepared';
@@ -82,6 +90,22 @@ export interface RestoredRun {
   readonly finished: boolean;
 }
 
+/** A distillation's set-up, reported before its first step. */
+export interface DistillSetup {
+  /** Seconds the method took to set up (AKD: choosing its anchors with the teacher over the training split). */
+  readonly seconds: number;
+  /** Training records whose labels the run uses (the label fraction, class-balanced). */
+  readonly labelledCount: number;
+  readonly trainCount: number;
+  /** The teacher distilled from; null for `ce`, which needs none. */
+  readonly teacher: TeacherInfo | null;
+}
+
+/** What a distillation reports to its host: the run's logs and timing, and its set-up once done. */
+export interface DistillSessionListener extends DistillRunListener {
+  ready(setup: DistillSetup): void;
+}
+
 interface LoadedTeacher {
   readonly model: tf.LayersModel;
   info: TeacherInfo;
@@ -102,6 +126,12 @@ export class LabSession {
   private loadedTeacher: LoadedTeacher | null = null;
   private readonly slots: Record<ModelRole, RunSlot>;
   private readonly yieldToHost: YieldToHost;
+  /** The distillation run (one at a time), with the teacher model it distils from (null for `ce`). */
+  private distill: { readonly run: DistillRun; readonly teacher: tf.LayersModel | null } | null = null;
+  /** Why the last distillation was ended by the engine (its teacher was replaced), for a later Resume. */
+  private distillEndedBecause: string | null = null;
+  /** A distillation is being set up (AKD's anchor selection takes a while): nothing else may start. */
+  private distillStarting = false;
 
   constructor(private readonly host: SessionHost) {
     this.slots = host.runSlots
@@ -110,9 +140,20 @@ export class LabSession {
     this.yieldToHost = host.yieldToHost ?? nextTimerTurn;
   }
 
+  /**
+   * Backend switches and teacher measurements take turns: a measurement in flight when the backend changes
+   * would go on with its tensors moved to the new backend (minutes on cpu), and a switch must not land mid-way.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
+  private inTurn<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(task, task);
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+
   async initBackend(requested?: BackendName): Promise<BackendReport> {
     this.refuseWhileTraining('change the backend');
-    return initBackend(requested, this.host);
+    return this.inTurn(() => initBackend(requested, this.host));
   }
 
   async usePreparedSet(id: PreparedSetId): Promise<DatasetSummary> {
@@ -163,6 +204,8 @@ export class LabSession {
     const run = this.runs[role];
     if (!run) throw new Error(`there is no ${role} run to resume`);
     this.refuseWhileTraining(`resume the ${role}`);
+    // Training the teacher on changes the teacher a paused distillation was distilling from.
+    if (role === 'teacher') this.retireDistill('the teacher went on training');
     return run.run(listener, this.yieldToHost);
   }
 
@@ -174,6 +217,64 @@ export class LabSession {
   /** Ends a run; a running one saves a checkpoint at its next step boundary. The trained model stays. */
   stopRun(role: ModelRole): void {
     this.runs[role]?.stop();
+  }
+
+  /** Every distillation method with its declared parameters, as plain data for the UI. */
+  distillMethods(): DistillMethodInfo[] {
+    return distillMethodInfos();
+  }
+
+  /**
+   * Starts a distillation on the active dataset from the current teacher (shipped, imported or trained here;
+   * `ce` needs none); resolves when it pauses or ends. A previous distillation, paused or ended, is replaced.
+   */
+  async startDistill(config: DistillConfig, listener: DistillSessionListener): Promise<RunEnd> {
+    this.refuseWhileTraining('start a distillation');
+    // Checked here too, with the same reasons as the form.
+    const settings = parseDistillConfig({
+      ...config,
+      train: { ...config.train, role: 'student', logEvery: logEveryFor(getBackend()) },
+    });
+    const dataset = this.activeDataset();
+    const teacher = settings.method === 'ce' ? null : this.currentTeacher();
+    if (settings.method !== 'ce' && !teacher)
+      throw new Error(
+        'there is no teacher to distil from: load the shipped teacher, import one, or train one in the Teacher panel',
+      );
+    this.replaceDistill(null);
+    this.distillStarting = true;
+    let run: DistillRun;
+    try {
+      run = await DistillRun.start(settings, dataset, teacher?.model ?? null);
+    } finally {
+      this.distillStarting = false;
+    }
+    this.distill = { run, teacher: teacher?.model ?? null };
+    listener.ready({
+      seconds: run.setupSeconds,
+      labelledCount: run.labelledCount,
+      trainCount: dataset.train.count,
+      teacher: teacher ? { ...teacher.info } : null,
+    });
+    return run.run(listener, this.yieldToHost);
+  }
+
+  /** Continues the paused distillation. */
+  async resumeDistill(listener: DistillRunListener): Promise<RunEnd> {
+    const current = this.distill;
+    if (!current || current.run.isFinished)
+      throw new Error(this.distillEndedBecause ?? 'there is no paused distillation to resume; start one');
+    this.refuseWhileTraining('resume the distillation');
+    return current.run.run(listener, this.yieldToHost);
+  }
+
+  pauseDistill(): void {
+    this.distill?.run.requestPause();
+  }
+
+  /** Ends the distillation (a running one at its next step boundary); its student stays until the next one. */
+  stopDistill(): void {
+    this.distill?.run.stop();
   }
 
   async savedRun(role: ModelRole): Promise<SavedRunSummary | null> {
@@ -240,18 +341,22 @@ export class LabSession {
   }
 
   /** The teacher's accuracy on the active dataset's test split, measured now. */
-  async measureTeacher(): Promise<TeacherInfo> {
-    const teacher = this.currentTeacher();
-    if (!teacher) throw new Error('there is no teacher yet');
-    const dataset = this.activeDataset();
-    const testAccuracy = await accuracyInSlices(teacher.model, dataset.test, this.yieldToHost);
-    teacher.info = { ...teacher.info, testAccuracy, datasetId: dataset.id };
-    return teacher.info;
+  measureTeacher(): Promise<TeacherInfo> {
+    return this.inTurn(async () => {
+      const teacher = this.currentTeacher();
+      if (!teacher) throw new Error('there is no teacher yet');
+      const dataset = this.activeDataset();
+      const testAccuracy = await accuracyInSlices(teacher.model, dataset.test, this.yieldToHost);
+      teacher.info = { ...teacher.info, testAccuracy, datasetId: dataset.id };
+      return teacher.info;
+    });
   }
 
   private async useTeacherFiles(files: TeacherFiles, source: 'shipped' | 'imported'): Promise<TeacherInfo> {
     const run = this.runs.teacher;
     if (run?.isRunning) throw new Error('the teacher is training; pause or stop it first');
+    if (this.distillStarting || this.distill?.run.isRunning)
+      throw new Error('a distillation is running from the current teacher; pause or stop it first');
     const { model, preset } = await loadTeacher(files.modelJson, files.weights, files.name);
     if (source === 'shipped' && run && !run.isFinished) {
       // A teacher run resumed while the shipped teacher was loading outranks it.
@@ -287,6 +392,8 @@ export class LabSession {
   }
 
   private replaceRun(role: ModelRole, run: TrainingRun | null): void {
+    // The teacher model a paused distillation uses is about to be freed or replaced.
+    if (role === 'teacher') this.retireDistill('its teacher was replaced');
     this.runs[role]?.dispose();
     this.runs[role] = run;
     if (role === 'teacher' && run) {
@@ -295,16 +402,33 @@ export class LabSession {
     }
   }
 
-  private runningRole(): ModelRole | null {
-    if (this.runs.teacher?.isRunning) return 'teacher';
-    if (this.runs.student?.isRunning) return 'student';
+  private replaceDistill(next: { run: DistillRun; teacher: tf.LayersModel | null } | null): void {
+    this.distill?.run.dispose();
+    this.distill = next;
+    this.distillEndedBecause = null;
+  }
+
+  /** Ends a distillation whose teacher changes or goes away (a `ce` run has none and goes on). */
+  private retireDistill(why: string): void {
+    if (!this.distill?.teacher) return;
+    this.replaceDistill(null);
+    this.distillEndedBecause = `the distillation has ended: ${why}; start a new one`;
+  }
+
+  /** What is training now, as messages name it. */
+  private runningName(): string | null {
+    if (this.runs.teacher?.isRunning) return 'the teacher is training';
+    if (this.runs.student?.isRunning) return 'the student is training';
+    if (this.distill?.run.isRunning) return 'a distillation is running';
     return null;
   }
 
   /** One run trains at a time: two would share one device and each would crawl. */
   private refuseWhileTraining(what: string): void {
-    const running = this.runningRole();
-    if (running) throw new Error(`the ${running} is training; pause it before you ${what}`);
+    if (this.distillStarting)
+      throw new Error(`a distillation is being set up; let it start, then pause it before you ${what}`);
+    const running = this.runningName();
+    if (running) throw new Error(`${running}; pause it before you ${what}`);
   }
 
   private activate(dataset: Dataset): DatasetSummary {

@@ -1,5 +1,6 @@
 /** What the UI can ask for. Each action talks to the engine Worker and writes the stores; the UI reads them. */
 import type { BackendName, DatasetSummary, PreparedSetId } from '../worker/protocol';
+import { prepareDistillation } from './distillActions';
 import { getEngine, messageOf } from './engineClient';
 import { reportError, useBackendStore, useDatasetStore } from './stores';
 import { prepareTraining, remeasureTeacher } from './trainingActions';
@@ -71,14 +72,15 @@ let started: Promise<void> | null = null;
 
 /**
  * Start-up, once per page (React's StrictMode runs effects twice): settings from the URL, then the backend and
- * the dataset, which do not wait on each other; then what training needs (presets, saved runs, the teacher).
+ * the dataset, which do not wait on each other; then what training needs (presets, saved runs, the teacher) and
+ * the distillation methods.
  */
 export function startLab(): Promise<void> {
   started ??= (async () => {
     const { config, problems } = parseUrlConfig(window.location.search);
     for (const problem of problems) reportError(problem);
     await Promise.all([chooseBackendAction(config.backend), choosePreparedSet(config.set)]);
-    await prepareTraining();
+    await Promise.all([prepareTraining(), prepareDistillation()]);
   })();
   return started;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EpochLog, StepLog } from '../worker/protocol';
-import { accuracySeries, globalStep, lossSeries } from './chartSeries';
+import { accuracySeries, globalStep, lossSeries, termLabel } from './chartSeries';
 
 const stepLog = (epoch: number, step: number, ce: number): StepLog => ({
   kind: 'step',
@@ -50,5 +50,14 @@ describe('accuracySeries', () => {
       numTensors: 40,
     };
     expect(accuracySeries([log])).toEqual([{ epoch: 2, train: 40, test: 37.5 }]);
+  });
+});
+
+describe('termLabel', () => {
+  it('names the terms of every method, combinations by their own name', () => {
+    expect(['ce', 'weightDecay', 'total'].map(termLabel)).toEqual(['cross-entropy', 'weight decay', 'total']);
+    expect(['l1', 'l2', 'l3', 'akd'].map(termLabel)).toEqual(['L1', 'L2', 'L3', 'L_AKD']);
+    expect(['akd.l1', 'kd.soft', 'soft'].map(termLabel)).toEqual(['L1', 'KD soft', 'KD soft']);
+    expect(['mystery', 'x.mystery'].map(termLabel)).toEqual(['mystery', 'x.mystery']);
   });
 });

@@ -42,3 +42,35 @@ export interface AccuracyPoint {
 
 export const accuracySeries = (epochs: readonly EpochLog[]): AccuracyPoint[] =>
   epochs.map((log) => ({ epoch: log.epoch, train: log.trainAccuracy * 100, test: log.testAccuracy * 100 }));
+
+/** How the charts name the loss terms the engine and the methods report. */
+const TERM_LABELS: Readonly<Record<string, string>> = {
+  ce: 'cross-entropy',
+  weightDecay: 'weight decay',
+  total: 'total',
+  soft: 'KD soft',
+  l1: 'L1',
+  l2: 'L2',
+  l3: 'L3',
+  akd: 'L_AKD',
+  hint: 'FitNet hint',
+  at: 'AT',
+  sp: 'SP',
+  pkt: 'PKT',
+  crd: 'CRD',
+  tckd: 'TCKD',
+  nckd: 'NCKD',
+  distance: 'RKD distance',
+  angle: 'RKD angle',
+};
+
+/**
+ * A term's legend name: the known ones spelled out (`l1` -> "L1", `soft` -> "KD soft"); a combination's
+ * prefixed term by its own name (`akd.l1` -> "L1", `kd.soft` -> "KD soft"); anything else as the engine names it.
+ */
+export function termLabel(term: string): string {
+  const known = TERM_LABELS[term];
+  if (known) return known;
+  const dot = term.indexOf('.');
+  return dot > 0 ? (TERM_LABELS[term.slice(dot + 1)] ?? term) : term;
+}

@@ -4,6 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import type { ModelRole, NamedFile, RunEnd, TrainingListener } from '../worker/protocol';
+import { useDistillStore } from './distillStores';
 import { getEngine, messageOf } from './engineClient';
 import { reportError, useDatasetStore } from './stores';
 import { checkForm, type TrainForm } from './trainForm';
@@ -220,12 +221,18 @@ export async function remeasureTeacher(): Promise<void> {
  * saved (offered for resuming), and the shipped teacher.
  */
 export async function prepareTraining(): Promise<void> {
+  // The teacher form's model as the presets left it: a later change there is the user's, and stays.
+  let defaultTeacher = '';
   try {
     const presets = await engine().presets();
     usePresetStore.setState({ presets });
     for (const role of ['teacher', 'student'] as const) {
       const first = presets.find((p) => p.role === role)?.id ?? '';
       updateRole(role, (s) => (s.form.model ? s : { ...s, form: { ...s.form, model: first } }));
+      if (role === 'teacher') defaultTeacher = useTrainingStore.getState().teacher.form.model;
+      // The Distillation panel trains a student too.
+      if (role === 'student')
+        useDistillStore.setState((s) => (s.form.model ? s : { ...s, form: { ...s.form, model: first } }));
     }
   } catch (error) {
     reportError(messageOf(error));
@@ -239,6 +246,9 @@ export async function prepareTraining(): Promise<void> {
   }
   await loadShippedTeacher();
   const shipped = useTeacherStore.getState().info;
-  // Training a teacher from scratch starts from the shipped one's architecture.
-  if (shipped) editForm('teacher', { model: shipped.preset });
+  // Training a teacher from scratch starts from the shipped one's architecture, unless the user chose another
+  // while it was loading.
+  const teacherForm = useTrainingStore.getState().teacher;
+  if (shipped && teacherForm.status === 'idle' && teacherForm.form.model === defaultTeacher)
+    editForm('teacher', { model: shipped.preset });
 }

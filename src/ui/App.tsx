@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { startLab, uploadFiles } from '../store/actions';
 import { BackendBadge } from './BackendBadge';
 import { DatasetPanel } from './DatasetPanel';
+import { DistillPanel } from './DistillPanel';
 import { ErrorBanner } from './ErrorBanner';
 import { TrainingPanel } from './TrainingPanel';
 import { UpcomingPanel } from './UpcomingPanel';
@@ -29,11 +30,7 @@ export function App() {
             <TrainingPanel role="teacher" />
             <TrainingPanel role="student" />
           </div>
-          <UpcomingPanel
-            id="distillation"
-            title="Distillation"
-            purpose="Distil the teacher into the student: KD, relation-based methods and Anchor-based KD."
-          />
+          <DistillPanel />
           <UpcomingPanel
             id="anchors"
             title="Anchors"

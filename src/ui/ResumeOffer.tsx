@@ -1,3 +1,4 @@
+import { distillActive, useDistillStore } from '../store/distillStores';
 import { discardSavedRun, resumeSavedRun } from '../store/trainingActions';
 import { activeRole, useTrainingStore } from '../store/trainingStores';
 import type { ModelRole } from '../worker/protocol';
@@ -6,7 +7,8 @@ import { formatPercent } from './format';
 /** A run an earlier visit saved in this browser: resume it from its checkpoint, or discard it. */
 export function ResumeOffer({ role }: { role: ModelRole }) {
   const saved = useTrainingStore((s) => s[role].savedRun);
-  const busy = useTrainingStore(activeRole) !== null;
+  const distilling = useDistillStore(distillActive);
+  const busy = useTrainingStore(activeRole) !== null || distilling;
   if (!saved) return null;
   const at = saved.stepInEpoch
     ? `${saved.completedEpochs} of ${saved.epochs} epochs and ${saved.stepInEpoch} steps done`

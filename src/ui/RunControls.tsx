@@ -1,70 +1,117 @@
+import type { ReactNode } from 'react';
 import { useBackendStore, useDatasetStore } from '../store/stores';
+import { distillActive, useDistillStore } from '../store/distillStores';
 import { pauseTraining, resumeTraining, startTraining, stopTraining } from '../store/trainingActions';
 import { activeRole, usePresetStore, useTeacherStore, useTrainingStore } from '../store/trainingStores';
 import { checkForm } from '../store/trainForm';
-import { hasLiveRun } from '../store/trainingState';
+import { hasLiveRun, type RunStatus } from '../store/trainingState';
 import type { ModelRole } from '../worker/protocol';
+
+/** Why no run can start yet (engine, presets, dataset), or null. Shared by the training and distillation panels. */
+export function useLabBlocker(): string | null {
+  const presets = usePresetStore((s) => s.presets);
+  const backendReady = useBackendStore((s) => s.status === 'ready');
+  const dataset = useDatasetStore((s) => s.summary);
+  if (!backendReady || !presets) return 'The engine is starting…';
+  if (!dataset) return 'The dataset is loading…';
+  if (dataset.trainSize === 0) return `${dataset.name} has no training images.`;
+  return null;
+}
 
 /** Why Start is not available now, or null when it is. */
 function useStartBlocker(role: ModelRole): string | null {
   const form = useTrainingStore((s) => s[role].form);
   const status = useTrainingStore((s) => s[role].status);
   const other = useTrainingStore(activeRole);
-  const presets = usePresetStore((s) => s.presets);
-  const backendReady = useBackendStore((s) => s.status === 'ready');
-  const dataset = useDatasetStore((s) => s.summary);
+  const distilling = useDistillStore(distillActive);
   const teacherBusy = useTeacherStore((s) => s.busy);
+  const lab = useLabBlocker();
   if (hasLiveRun(status)) return null;
-  if (!backendReady || !presets) return 'The engine is starting…';
-  if (!dataset) return 'The dataset is loading…';
-  if (dataset.trainSize === 0) return `${dataset.name} has no training images.`;
+  if (lab) return lab;
   if (other && other !== role) return `The ${other} is training; pause it to train the ${role}.`;
+  if (distilling) return `A distillation is running; pause it to train the ${role}.`;
   // A new teacher run replaces the teacher being loaded or measured.
   if (role === 'teacher' && teacherBusy) return 'The teacher is loading…';
   return checkForm(form, role).error ? 'Fix the settings to start.' : null;
+}
+
+/** Start / Pause / Resume / Stop for one run; test ids are `<id>-train-start` and so on. */
+export function RunButtons({
+  id,
+  status,
+  canResume,
+  blocker,
+  onStart,
+  onPause,
+  onResume,
+  onStop,
+  children,
+}: {
+  id: string;
+  status: RunStatus;
+  canResume: boolean;
+  /** Why Start is off; shown beside the buttons while no run is live. */
+  blocker: string | null;
+  onStart: () => void;
+  onPause: () => void;
+  onResume: () => void;
+  onStop: () => void;
+  /** More buttons, after Start. */
+  children?: ReactNode;
+}) {
+  return (
+    <div className="run-controls">
+      <button
+        type="button"
+        data-testid={`${id}-train-start`}
+        disabled={hasLiveRun(status) || blocker !== null}
+        onClick={onStart}
+      >
+        Start
+      </button>
+      {children}
+      <button
+        type="button"
+        data-testid={`${id}-train-pause`}
+        disabled={status !== 'running'}
+        onClick={onPause}
+      >
+        Pause
+      </button>
+      <button type="button" data-testid={`${id}-train-resume`} disabled={!canResume} onClick={onResume}>
+        Resume
+      </button>
+      <button
+        type="button"
+        data-testid={`${id}-train-stop`}
+        disabled={status !== 'running' && status !== 'paused'}
+        onClick={onStop}
+      >
+        Stop
+      </button>
+      {blocker && !hasLiveRun(status) && (
+        <span className="hint" data-testid={`${id}-start-blocker`}>
+          {blocker}
+        </span>
+      )}
+    </div>
+  );
 }
 
 export function RunControls({ role }: { role: ModelRole }) {
   const status = useTrainingStore((s) => s[role].status);
   const blowUp = useTrainingStore((s) => s[role].blowUp);
   const blocker = useStartBlocker(role);
-  const id = (name: string) => `${role}-${name}`;
-  const canResume = status === 'paused' && (blowUp?.resumable ?? true);
   return (
-    <div className="run-controls">
-      <button
-        type="button"
-        data-testid={id('train-start')}
-        disabled={hasLiveRun(status) || blocker !== null}
-        onClick={() => void startTraining(role)}
-      >
-        Start
-      </button>
-      <button
-        type="button"
-        data-testid={id('train-pause')}
-        disabled={status !== 'running'}
-        onClick={() => void pauseTraining(role)}
-      >
-        Pause
-      </button>
-      <button
-        type="button"
-        data-testid={id('train-resume')}
-        disabled={!canResume}
-        onClick={() => void resumeTraining(role)}
-      >
-        Resume
-      </button>
-      <button
-        type="button"
-        data-testid={id('train-stop')}
-        disabled={status !== 'running' && status !== 'paused'}
-        onClick={() => void stopTraining(role)}
-      >
-        Stop
-      </button>
-      {blocker && !hasLiveRun(status) && <span className="hint">{blocker}</span>}
-    </div>
+    <RunButtons
+      id={role}
+      status={status}
+      canResume={status === 'paused' && (blowUp?.resumable ?? true)}
+      blocker={blocker}
+      onStart={() => void startTraining(role)}
+      onPause={() => void pauseTraining(role)}
+      onResume={() => void resumeTraining(role)}
+      onStop={() => void stopTraining(role)}
+    />
   );
 }

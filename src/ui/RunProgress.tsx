@@ -1,6 +1,7 @@
+import type { ReactNode } from 'react';
 import { useTrainingStore } from '../store/trainingStores';
 import type { RunStatus } from '../store/trainingState';
-import type { ModelRole } from '../worker/protocol';
+import type { ModelRole, RunPosition } from '../worker/protocol';
 import { formatCount } from '../engine/data/cifar10';
 import { formatDuration } from './format';
 
@@ -16,27 +17,48 @@ const STATUS_TEXT: Record<RunStatus, string> = {
   failed: 'Failed',
 };
 
-/** Epoch, step, throughput and time left; data-step counts every step of the run so far. */
-export function RunProgress({ role }: { role: ModelRole }) {
-  const status = useTrainingStore((s) => s[role].status);
-  const position = useTrainingStore((s) => s[role].position);
-  const imagesPerSecond = useTrainingStore((s) => s[role].imagesPerSecond);
-  const etaSeconds = useTrainingStore((s) => s[role].etaSeconds);
-  const datasetName = useTrainingStore((s) => s[role].datasetName);
+/**
+ * Epoch, step, throughput and time left of one run; data-step counts every step of the run so far. Test id
+ * `<id>-progress`.
+ */
+export function RunProgressView({
+  id,
+  label,
+  status,
+  statusText,
+  position,
+  imagesPerSecond,
+  etaSeconds,
+  datasetName,
+  children,
+}: {
+  id: string;
+  /** Names the progress bar for assistive technology: "student training". */
+  label: string;
+  status: RunStatus;
+  /** Replaces the status's usual words (e.g. what a starting run is doing). */
+  statusText?: string;
+  position: RunPosition | null;
+  imagesPerSecond: number | null;
+  etaSeconds: number | null;
+  datasetName: string | null;
+  /** More facts, after the throughput. */
+  children?: ReactNode;
+}) {
   const totalSteps = position ? position.stepsPerEpoch * position.epochs : 0;
   const stepsDone = position ? position.completedEpochs * position.stepsPerEpoch + position.stepInEpoch : 0;
   const epochShown = position ? Math.min(position.completedEpochs + 1, position.epochs) : 0;
   return (
     <div
       className="run-progress"
-      data-testid={`${role}-progress`}
+      data-testid={`${id}-progress`}
       data-status={status}
       data-step={stepsDone}
       data-epoch={position?.completedEpochs ?? 0}
     >
-      <progress max={totalSteps || 1} value={stepsDone} aria-label={`${role} training progress`} />
+      <progress max={totalSteps || 1} value={stepsDone} aria-label={`${label} progress`} />
       <p>
-        <strong>{STATUS_TEXT[status]}</strong>
+        <strong>{statusText ?? STATUS_TEXT[status]}</strong>
         {position && (
           <>
             {' '}
@@ -46,8 +68,24 @@ export function RunProgress({ role }: { role: ModelRole }) {
         )}
         {imagesPerSecond !== null && <> · {formatCount(Math.round(imagesPerSecond))} images/s</>}
         {etaSeconds !== null && status === 'running' && <> · about {formatDuration(etaSeconds)} left</>}
+        {children}
       </p>
       {datasetName && <p className="hint">on {datasetName}</p>}
     </div>
+  );
+}
+
+export function RunProgress({ role }: { role: ModelRole }) {
+  const run = useTrainingStore((s) => s[role]);
+  return (
+    <RunProgressView
+      id={role}
+      label={`${role} training`}
+      status={run.status}
+      position={run.position}
+      imagesPerSecond={run.imagesPerSecond}
+      etaSeconds={run.etaSeconds}
+      datasetName={run.datasetName}
+    />
   );
 }

@@ -1,3 +1,4 @@
+import { distillActive, useDistillStore } from '../store/distillStores';
 import { useDatasetStore } from '../store/stores';
 import { importTeacher, loadShippedTeacher } from '../store/trainingActions';
 import { useTeacherStore, useTrainingStore } from '../store/trainingStores';
@@ -13,7 +14,9 @@ export function TeacherSource() {
   const run = useTrainingStore((s) => s.teacher);
   const trainedHere = run.status !== 'idle' && run.config !== null;
   const lastEpoch = run.epochs[run.epochs.length - 1];
-  const training = isActive(run.status);
+  // A distillation reads the current teacher: it may not change under a running one.
+  const distilling = useDistillStore(distillActive);
+  const training = isActive(run.status) || distilling;
 
   let current: { source: string; preset: string; accuracy: number | null; on: string | null } | null = null;
   if (trainedHere) {
@@ -77,7 +80,7 @@ export function TeacherSource() {
           <button
             type="button"
             data-testid="teacher-use-shipped"
-            disabled={busy || hasLiveRun(run.status)}
+            disabled={busy || hasLiveRun(run.status) || distilling}
             onClick={() => void loadShippedTeacher()}
           >
             Use the shipped teacher

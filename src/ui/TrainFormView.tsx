@@ -4,6 +4,7 @@ import { editForm } from '../store/trainingActions';
 import { usePresetStore, useTrainingStore } from '../store/trainingStores';
 import { checkForm, type NumericField } from '../store/trainForm';
 import { hasLiveRun } from '../store/trainingState';
+import type { TrainForm } from '../store/trainForm';
 import type { ModelRole } from '../worker/protocol';
 import { formatSi } from './format';
 
@@ -20,12 +21,39 @@ const NUMERIC_FIELDS: readonly { field: NumericField; label: string; testId: str
 export function TrainFormView({ role }: { role: ModelRole }) {
   const form = useTrainingStore((s) => s[role].form);
   const status = useTrainingStore((s) => s[role].status);
+  return (
+    <TrainFormFields
+      idPrefix={role}
+      role={role}
+      form={form}
+      locked={hasLiveRun(status)}
+      onEdit={(patch) => editForm(role, patch)}
+    />
+  );
+}
+
+/**
+ * A model's training settings as a form: preset (of `role`), optimizer, schedule, numbers, augmentation; the
+ * reasons a value is refused below it. Test ids are `<idPrefix>-preset`, `<idPrefix>-lr` and so on.
+ */
+export function TrainFormFields({
+  idPrefix,
+  role,
+  form,
+  locked,
+  onEdit,
+}: {
+  idPrefix: string;
+  role: ModelRole;
+  form: TrainForm;
+  locked: boolean;
+  onEdit: (patch: Partial<TrainForm>) => void;
+}) {
   const presets = usePresetStore((s) => s.presets);
   const choices = presets?.filter((p) => p.role === role) ?? [];
   const preset = choices.find((p) => p.id === form.model);
   const { error } = checkForm(form, role);
-  const locked = hasLiveRun(status);
-  const id = (name: string) => `${role}-${name}`;
+  const id = (name: string) => `${idPrefix}-${name}`;
   return (
     <form className="train-form" onSubmit={(e) => e.preventDefault()} aria-describedby={id('config-error')}>
       <fieldset disabled={locked}>
@@ -35,7 +63,7 @@ export function TrainFormView({ role }: { role: ModelRole }) {
             data-testid={id('preset')}
             value={form.model}
             disabled={!presets}
-            onChange={(e) => editForm(role, { model: e.target.value })}
+            onChange={(e) => onEdit({ model: e.target.value })}
           >
             {!presets && <option value="">loading…</option>}
             {choices.map((p) => (
@@ -63,7 +91,7 @@ export function TrainFormView({ role }: { role: ModelRole }) {
           <select
             data-testid={id('optimizer')}
             value={form.optimizer}
-            onChange={(e) => editForm(role, { optimizer: e.target.value })}
+            onChange={(e) => onEdit({ optimizer: e.target.value })}
           >
             {OPTIMIZERS.map((name) => (
               <option key={name} value={name}>
@@ -77,7 +105,7 @@ export function TrainFormView({ role }: { role: ModelRole }) {
           <select
             data-testid={id('schedule')}
             value={form.schedule}
-            onChange={(e) => editForm(role, { schedule: e.target.value })}
+            onChange={(e) => onEdit({ schedule: e.target.value })}
           >
             {SCHEDULES.map((name) => (
               <option key={name} value={name}>
@@ -99,7 +127,7 @@ export function TrainFormView({ role }: { role: ModelRole }) {
               data-testid={id(testId)}
               value={form[field]}
               disabled={field === 'momentum' && form.optimizer !== 'sgd'}
-              onChange={(e) => editForm(role, { [field]: e.target.value })}
+              onChange={(e) => onEdit({ [field]: e.target.value })}
             />
           </label>
         ))}
@@ -108,7 +136,7 @@ export function TrainFormView({ role }: { role: ModelRole }) {
             type="checkbox"
             data-testid={id('augment')}
             checked={form.augment}
-            onChange={(e) => editForm(role, { augment: e.target.checked })}
+            onChange={(e) => onEdit({ augment: e.target.checked })}
           />
           Augment (random crop with 4-pixel padding, horizontal flip)
         </label>

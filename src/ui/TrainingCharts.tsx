@@ -1,46 +1,96 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { accuracySeries, lossSeries } from '../store/chartSeries';
+import { accuracySeries, type LossPoint, lossSeries, termLabel } from '../store/chartSeries';
 import { useTrainingStore } from '../store/trainingStores';
-import type { ModelRole } from '../worker/protocol';
+import type { EpochLog, ModelRole, StepLog } from '../worker/protocol';
 
 /** Colours of the known loss terms; a method's own terms take the rest in order. */
 const TERM_COLOURS: Record<string, string> = { ce: '#2d6cdf', weightDecay: '#d9822b', total: '#7a3fb8' };
-const SPARE_COLOURS = ['#1f9d55', '#c0392b', '#16a2b8', '#8a6d3b'];
-const TERM_LABELS: Record<string, string> = {
-  ce: 'cross-entropy',
-  weightDecay: 'weight decay',
-  total: 'total',
-};
+const SPARE_COLOURS = ['#1f9d55', '#c0392b', '#16a2b8', '#8a6d3b', '#e83e8c', '#6c757d', '#20c997'];
 
 const termColour = (term: string, index: number) =>
   TERM_COLOURS[term] ?? SPARE_COLOURS[index % SPARE_COLOURS.length]!;
 
-const CHART_HEIGHT = 220;
-const fixed = (digits: number) => (value: unknown) =>
+export const CHART_HEIGHT = 220;
+
+/** Values a log axis can draw: anything at or below 0 is raised to a floor far below the curves. */
+const LOG_FLOOR = 1e-6;
+const positivePoints = (points: readonly LossPoint[]): LossPoint[] =>
+  points.map(
+    (p) =>
+      Object.fromEntries(
+        Object.entries(p).map(([k, v]) => [k, k === 'step' ? v : Math.max(v, LOG_FLOOR)]),
+      ) as LossPoint,
+  );
+/** Short log-axis numbers: "2.3", "0.05", "4e-3". */
+const exponent = (value: unknown) =>
+  typeof value !== 'number'
+    ? String(value)
+    : value >= 0.01
+      ? String(Number(value.toPrecision(2)))
+      : value.toExponential(0);
+export const fixed = (digits: number) => (value: unknown) =>
   typeof value === 'number' ? value.toFixed(digits) : String(value);
 
-/** Training loss per named term against the step; data-points: how many points are drawn. */
-export function LossChart({ role }: { role: ModelRole }) {
-  const steps = useTrainingStore((s) => s[role].steps);
-  const { terms, points } = useMemo(() => lossSeries(steps), [steps]);
+/**
+ * Training loss per named term against the step: one line per term the run reports (a method's own terms
+ * included); data-points: how many points are drawn, data-terms: the terms' names.
+ */
+export function LossChartView({
+  steps,
+  caption = 'Training loss per term',
+}: {
+  steps: readonly StepLog[];
+  caption?: string;
+}) {
+  const { terms, points: linear } = useMemo(() => lossSeries(steps), [steps]);
+  // A log axis shows small terms (AKD's L1..L3, weight decay) beside cross-entropy; it cannot show 0.
+  const [log, setLog] = useState(false);
+  const points = useMemo(() => (log ? positivePoints(linear) : linear), [log, linear]);
   return (
-    <figure className="chart" data-testid="loss-chart" data-points={points.length}>
-      <figcaption>Training loss per term</figcaption>
+    <figure
+      className="chart"
+      data-testid="loss-chart"
+      data-points={points.length}
+      data-terms={terms.join(' ')}
+    >
+      <figcaption>
+        {caption}
+        <label className="chart-option">
+          <input
+            type="checkbox"
+            data-testid="loss-chart-log"
+            checked={log}
+            onChange={(e) => setLog(e.target.checked)}
+          />{' '}
+          log scale
+        </label>
+      </figcaption>
       {points.length === 0 ? (
         <p className="hint chart-empty">The curves appear with the first steps.</p>
       ) : (
         <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
           <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} allowDecimals={false} />
-          <YAxis width={48} tickFormatter={fixed(2)} />
-          <Tooltip formatter={fixed(4)} labelFormatter={(step) => `step ${step}`} />
-          <Legend />
+          {log ? (
+            <YAxis
+              width={48}
+              scale="log"
+              domain={['auto', 'auto']}
+              allowDataOverflow
+              tickFormatter={exponent}
+            />
+          ) : (
+            <YAxis width={48} tickFormatter={fixed(2)} />
+          )}
+          <Tooltip formatter={log ? exponent : fixed(4)} labelFormatter={(step) => `step ${step}`} />
+          {/* In the engine's order (ce, the method's terms, weight decay, total), not alphabetical. */}
+          <Legend itemSorter={(item) => terms.indexOf(String(item.dataKey))} />
           {terms.map((term, i) => (
             <Line
               key={term}
               dataKey={term}
-              name={TERM_LABELS[term] ?? term}
+              name={termLabel(term)}
               stroke={termColour(term, i)}
               dot={false}
               strokeWidth={term === 'total' ? 2 : 1.5}
@@ -54,9 +104,13 @@ export function LossChart({ role }: { role: ModelRole }) {
   );
 }
 
+export function LossChart({ role }: { role: ModelRole }) {
+  const steps = useTrainingStore((s) => s[role].steps);
+  return <LossChartView steps={steps} />;
+}
+
 /** Train and test top-1 accuracy after each epoch. */
-export function AccuracyChart({ role }: { role: ModelRole }) {
-  const epochs = useTrainingStore((s) => s[role].epochs);
+export function AccuracyChartView({ epochs }: { epochs: readonly EpochLog[] }) {
   const points = useMemo(() => accuracySeries(epochs), [epochs]);
   return (
     <figure className="chart" data-testid="accuracy-chart" data-points={points.length}>
@@ -76,4 +130,9 @@ export function AccuracyChart({ role }: { role: ModelRole }) {
       )}
     </figure>
   );
+}
+
+export function AccuracyChart({ role }: { role: ModelRole }) {
+  const epochs = useTrainingStore((s) => s[role].epochs);
+  return <AccuracyChartView epochs={epochs} />;
 }

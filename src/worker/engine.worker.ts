@@ -12,7 +12,8 @@ import { indexedDbRunSlots } from '../engine/training/indexedDbRunSlots';
 import type { RunEnd, RunListener } from '../engine/training/trainingRun';
 import { pairModelFiles } from './modelFilePair';
 import { ProgressForwarder } from './progress';
-import type { EngineApi, TrainingListener } from './protocol';
+import type { DistillSessionListener } from '../engine/session';
+import type { DistillListener, EngineApi, TrainingListener } from './protocol';
 
 // Once, before any training: BatchNorm's backward pass without input-sized temporaries (every backend).
 registerFastBatchNormGradient();
@@ -117,6 +118,32 @@ async function reportTo(listener: TrainingListener, train: (run: RunListener) =>
   }
 }
 
+/** As reportTo, for a distillation: progress updates carry the mean step time; the set-up is passed on. */
+async function reportDistill(
+  listener: DistillListener,
+  distil: (run: DistillSessionListener) => Promise<RunEnd>,
+) {
+  let msPerStep: number | null = null;
+  const forwarder = new ProgressForwarder(
+    (update) => listener.progress({ ...update, msPerStep }),
+    () => performance.now(),
+  );
+  try {
+    return await distil({
+      ready: (setup) => listener.ready(setup),
+      timing: (ms) => {
+        msPerStep = ms;
+      },
+      step: (log) => forwarder.step(log),
+      epoch: (log) => forwarder.epoch(log),
+      boundary: (position) => forwarder.boundary(position),
+    });
+  } finally {
+    forwarder.flush();
+    (listener as unknown as Comlink.Remote<DistillListener>)[Comlink.releaseProxy]();
+  }
+}
+
 const readFile = async (file: File) => new Uint8Array(await file.arrayBuffer());
 
 const api: EngineApi = {
@@ -161,6 +188,17 @@ const api: EngineApi = {
     });
   },
   measureTeacher: () => session.measureTeacher(),
+  async distillMethods() {
+    return session.distillMethods();
+  },
+  startDistill: (config, listener) => reportDistill(listener, (run) => session.startDistill(config, run)),
+  resumeDistill: (listener) => reportDistill(listener, (run) => session.resumeDistill(run)),
+  async pauseDistill() {
+    session.pauseDistill();
+  },
+  async stopDistill() {
+    session.stopDistill();
+  },
   benchmark: (presetId, options) => benchmarkTrainingStep(presetId, options),
 };
 

@@ -7,10 +7,12 @@ import type { BackendName } from '../engine/backend/chooseBackend';
 import type { BackendReport } from '../engine/backend/initBackend';
 import type { PreparedSetId } from '../engine/data/prepared';
 import type { StepBenchmark } from '../engine/benchmark';
+import type { DistillConfig, DistillMethodInfo } from '../engine/distill/distillRun';
+import type { MethodParam } from '../engine/distill/method';
 import type { SampleImage } from '../engine/data/samples';
 import type { DatasetSummary } from '../engine/data/stats';
 import type { ModelRole } from '../engine/models/presets';
-import type { RestoredRun, SavedRunSummary, TeacherInfo } from '../engine/session';
+import type { DistillSetup, RestoredRun, SavedRunSummary, TeacherInfo } from '../engine/session';
 import type { TrainConfig } from '../engine/training/hyperparams';
 import type { NamedFile, PresetInfo } from '../engine/training/labModels';
 import type { EpochLog, StepLog } from '../engine/training/trainer';
@@ -21,7 +23,11 @@ export type {
   BackendName,
   BackendReport,
   DatasetSummary,
+  DistillConfig,
+  DistillMethodInfo,
+  DistillSetup,
   EpochLog,
+  MethodParam,
   ModelRole,
   NamedFile,
   PreparedSetId,
@@ -46,6 +52,19 @@ export interface TrainingListener {
   progress(update: ProgressUpdate): void;
   /** The run went back to its last good checkpoint (resuming after a non-finite loss): curves start over from these. */
   rewound(restored: Pick<RestoredRun, 'steps' | 'epochs' | 'position'>): void;
+}
+
+/** A distillation's progress: the training run's, plus the mean time of a step (warm-up excluded). */
+export interface DistillProgress extends ProgressUpdate {
+  /** Mean milliseconds per training step so far; null until measured. */
+  readonly msPerStep: number | null;
+}
+
+/** Where a distillation reports to, passed wrapped in `Comlink.proxy` (as TrainingListener). */
+export interface DistillListener {
+  /** The method is set up (AKD: its anchors chosen) and the first step is next. Sent once, by a start. */
+  ready(setup: DistillSetup): void;
+  progress(update: DistillProgress): void;
 }
 
 export interface EngineApi {
@@ -78,6 +97,19 @@ export interface EngineApi {
   importTeacher(files: File[]): Promise<TeacherInfo>;
   /** The current teacher's accuracy on the active dataset's test split, measured now. */
   measureTeacher(): Promise<TeacherInfo>;
+  /** Every distillation method (registry order) with its declared parameters, as plain data. */
+  distillMethods(): Promise<DistillMethodInfo[]>;
+  /**
+   * Distils the current teacher into a new student on the active dataset (`ce`: the student alone, the
+   * baseline); resolves when the run pauses or ends. Bad settings are refused with the form's reasons.
+   */
+  startDistill(config: DistillConfig, listener: DistillListener): Promise<RunEnd>;
+  /** Continues the paused distillation; resolves when it pauses again or ends. */
+  resumeDistill(listener: DistillListener): Promise<RunEnd>;
+  /** Asks the distillation to pause after its current step. */
+  pauseDistill(): Promise<void>;
+  /** Ends the distillation (at its next step when running). */
+  stopDistill(): Promise<void>;
   /** Training-step speed of a preset on the active backend (for `npm run bench`; not used by the UI). */
   benchmark(
     presetId: string,

@@ -236,7 +236,11 @@ export class DistillRun {
     dataset: Dataset,
     teacher: tf.LayersModel | null,
   ): Promise<DistillRun> {
-    return new DistillRun(settings, await createDistillation(settings, dataset, teacher), dataset.train.count);
+    return new DistillRun(
+      settings,
+      await createDistillation(settings, dataset, teacher),
+      dataset.train.count,
+    );
   }
 
   get setupSeconds(): number {

@@ -217,6 +217,14 @@ describe.each(DISTILL_METHODS.map((m) => [m.id, m] as [string, DistillMethod]))(
     }
   });
 
+  it('frees everything it made when disposed (variables, their initial values, optimizers)', async () => {
+    const before = tf.memory().numTensors;
+    const instance = await method.create(contextWith(1));
+    await termValues(instance);
+    instance.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   if (method.id !== 'ce')
     it('with no labels: CE is 0 and the distillation terms alone give the student a gradient', async () => {
       const instance = await method.create(contextWith(0));

@@ -97,9 +97,15 @@ export function freshVariableName(base: string): string {
   for (let i = 1; ; i++) if (!(`${base}_${i}` in taken)) return `${base}_${i}`;
 }
 
-/** A trainable (or not) variable with a fresh name under `distill/`. */
-export const methodVariable = (initial: tf.Tensor, name: string, trainable = true): tf.Variable =>
-  tf.variable(initial, trainable, freshVariableName(`distill/${name}`));
+/**
+ * A trainable (or not) variable with a fresh name under `distill/`. Takes ownership of `initial`: the variable
+ * shares its data, and the tensor itself would otherwise stay counted (and alive) after the run is disposed.
+ */
+export function methodVariable(initial: tf.Tensor, name: string, trainable = true): tf.Variable {
+  const variable = tf.variable(initial, trainable, freshVariableName(`distill/${name}`));
+  initial.dispose();
+  return variable;
+}
 
 /** A seed for a tfjs initialiser, from the run's seed and a per-use salt (stable across runs). */
 export const initSeed = (seed: number, salt: number): number =>
