@@ -1,39 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../testing/runCli';
 import { CIFAR10_CLASSES, parseCifarBinary, RECORD_BYTES } from '../engine/data/cifar10';
 import { channelStats, classCounts } from '../engine/data/stats';
 import { loadPreparedFromDisk, PREPARED_DATA_DIR } from './dataFiles';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `tsx src/cli/main.ts ...args` from the repository root; never rejects, reports the exit status. */
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    execFile(
-      TSX,
-      ['src/cli/main.ts', ...args],
-      { cwd: ROOT, maxBuffer: 16 << 20, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          fail(error);
-          return;
-        }
-        done({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (...args: string[]) => runCli(args);
 
 const fixed = (values: readonly number[]) => values.map((v) => v.toFixed(4)).join(' ');
 

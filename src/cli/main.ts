@@ -7,6 +7,7 @@ import { DATA_USAGE, dataCommand } from './commands/data';
 import { DISTILL_USAGE, distillCommand } from './commands/distill';
 import { EVAL_USAGE, evalCommand } from './commands/evaluate';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
+import { TRAINING_OPTIONS } from './trainingOptions';
 import { UsageError } from './usage';
 
 const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${DISTILL_USAGE}\n\n${EVAL_USAGE}`;
@@ -45,22 +46,10 @@ async function run(argv: string[]): Promise<string> {
       const { values } = parseArgs({
         args: joinNegativeNumbers(rest),
         options: {
+          ...TRAINING_OPTIONS,
           role: { type: 'string' },
           model: { type: 'string' },
-          epochs: { type: 'string' },
-          batch: { type: 'string' },
-          lr: { type: 'string' },
-          optimizer: { type: 'string' },
-          schedule: { type: 'string' },
-          momentum: { type: 'string' },
-          'weight-decay': { type: 'string' },
-          'no-augment': { type: 'boolean' },
-          'log-every': { type: 'string' },
-          seed: { type: 'string' },
-          set: { type: 'string' },
-          out: { type: 'string' },
           resume: { type: 'string' },
-          backend: { type: 'string' },
         },
         strict: true,
       });
@@ -71,24 +60,12 @@ async function run(argv: string[]): Promise<string> {
       const { values } = parseArgs({
         args: joinNegativeNumbers(rest),
         options: {
+          ...TRAINING_OPTIONS,
           method: { type: 'string' },
           param: { type: 'string', multiple: true },
           teacher: { type: 'string' },
           student: { type: 'string' },
-          epochs: { type: 'string' },
-          batch: { type: 'string' },
-          lr: { type: 'string' },
-          optimizer: { type: 'string' },
-          schedule: { type: 'string' },
-          momentum: { type: 'string' },
-          'weight-decay': { type: 'string' },
-          'no-augment': { type: 'boolean' },
-          'log-every': { type: 'string' },
-          seed: { type: 'string' },
           labelled: { type: 'string' },
-          set: { type: 'string' },
-          out: { type: 'string' },
-          backend: { type: 'string' },
           'limit-steps': { type: 'string' },
         },
         strict: true,

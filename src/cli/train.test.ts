@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../testing/runCli';
 import { initBackend } from '../engine/backend/initBackend';
 import { findPreset } from '../engine/models/presets';
 import { modelFiles, modelMetadata } from '../engine/training/checkpoint';
@@ -12,32 +11,7 @@ import { evaluateModel } from '../engine/training/trainer';
 import { folderStore } from './checkpointDir';
 import { loadPreparedFromDisk } from './dataFiles';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `tsx src/cli/main.ts ...args` from the repository root; never rejects, reports the exit status. */
-function cli(...args: string[]): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    execFile(
-      TSX,
-      ['src/cli/main.ts', ...args],
-      { cwd: ROOT, maxBuffer: 16 << 20, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          fail(error);
-          return;
-        }
-        done({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (...args: string[]) => runCli(args);
 
 let tmp: string;
 beforeAll(async () => {

@@ -7,12 +7,13 @@ import { encodeMethodCheckpoint, METHOD_FILES } from '../../engine/distill/metho
 import { DISTILL_METHODS } from '../../engine/distill/registry';
 import { flopsPerImage, MODEL_PRESETS } from '../../engine/models/presets';
 import { CHECKPOINT_FILES, type CheckpointStore, saveCheckpoint } from '../../engine/training/checkpoint';
-import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from '../../engine/training/hyperparams';
+import type { TrainConfig } from '../../engine/training/hyperparams';
 import { loadTeacher } from '../../engine/training/labModels';
 import { StepTimer } from '../../engine/training/stepTimer';
 import { folderStore } from '../checkpointDir';
 import { loadPreparedFromDisk } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';
+import { jsonLine, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
 import { UsageError } from '../usage';
 
 const STUDENTS = MODEL_PRESETS.filter((p) => p.role === 'student').map((p) => p.id);
@@ -30,32 +31,16 @@ export const DISTILL_USAGE = `npm run cli -- distill --method NAME [--param name
   Methods and their parameters (defaults):
 ${DISTILL_METHODS.map((m) => `    ${m.id}${m.params.length ? `: ${m.params.map((p) => `${p.name}=${p.default}`).join(', ')}` : ''}`).join('\n')}`;
 
-export interface DistillOptions {
+export interface DistillOptions extends TrainingOptions {
   method?: string;
   param?: string[];
   teacher?: string;
   student?: string;
-  epochs?: string;
-  batch?: string;
-  lr?: string;
-  optimizer?: string;
-  schedule?: string;
-  momentum?: string;
-  'weight-decay'?: string;
-  'no-augment'?: boolean;
-  'log-every'?: string;
-  seed?: string;
   labelled?: string;
-  set?: string;
-  out?: string;
-  backend?: string;
   'limit-steps'?: string;
 }
 
-const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-const defined = <T extends object>(o: T) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-const line = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
+const line = jsonLine;
 
 /** The method by id; an unknown one is a usage error listing the valid ids. */
 function methodOf(id: string | undefined): DistillMethod {
@@ -110,23 +95,7 @@ function settingsOf(options: DistillOptions): DistillSettings {
   const labelled = options.labelled === undefined ? 1 : Number(options.labelled);
   if (!(labelled >= 0 && labelled <= 1))
     throw new Error(`labelled fraction must be between 0 and 1; got ${options.labelled}`);
-  const train: TrainConfig = parseTrainConfig({
-    ...DEFAULT_TRAIN_CONFIG,
-    role: 'student',
-    model: student,
-    ...defined({
-      epochs: num(options.epochs),
-      batchSize: num(options.batch),
-      learningRate: num(options.lr),
-      optimizer: options.optimizer,
-      schedule: options.schedule,
-      momentum: num(options.momentum),
-      weightDecay: num(options['weight-decay']),
-      seed: num(options.seed),
-      logEvery: num(options['log-every']),
-      augment: options['no-augment'] ? false : undefined,
-    }),
-  });
+  const train: TrainConfig = trainConfigFrom(options, { role: 'student', model: student });
   return { method: method.id, params, labelledFraction: labelled, train };
 }
 

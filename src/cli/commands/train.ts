@@ -3,7 +3,7 @@ import type { BackendName } from '../../engine/backend/chooseBackend';
 import { isPreparedSetId, PREPARED_SET_IDS } from '../../engine/data/prepared';
 import { findPreset, flopsPerImage, MODEL_PRESETS } from '../../engine/models/presets';
 import { loadCheckpoint, saveCheckpoint } from '../../engine/training/checkpoint';
-import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from '../../engine/training/hyperparams';
+import type { TrainConfig } from '../../engine/training/hyperparams';
 import {
   createOptimizer,
   crossEntropyLoss,
@@ -13,6 +13,7 @@ import {
 import { folderStore } from '../checkpointDir';
 import { loadPreparedFromDisk } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';
+import { jsonLine, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
 import { UsageError } from '../usage';
 
 export const TRAIN_USAGE = `npm run cli -- train --role teacher|student --model PRESET [--epochs N] [--batch B] [--lr X]
@@ -22,51 +23,21 @@ export const TRAIN_USAGE = `npm run cli -- train --role teacher|student --model 
   in DIR at every epoch end, and on Ctrl-C before exiting. --resume continues a checkpoint (--epochs may extend it).
   Presets: ${MODEL_PRESETS.map((p) => `${p.id} (${p.role})`).join(', ')}`;
 
-export interface TrainOptions {
+export interface TrainOptions extends TrainingOptions {
   role?: string;
   model?: string;
-  epochs?: string;
-  batch?: string;
-  lr?: string;
-  optimizer?: string;
-  schedule?: string;
-  momentum?: string;
-  'weight-decay'?: string;
-  'no-augment'?: boolean;
-  'log-every'?: string;
-  seed?: string;
-  set?: string;
-  out?: string;
   resume?: string;
-  backend?: string;
 }
 
-const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-const defined = <T extends object>(o: T) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
 function configFrom(options: TrainOptions, base: Partial<TrainConfig>): TrainConfig {
-  return parseTrainConfig({
-    ...DEFAULT_TRAIN_CONFIG,
+  return trainConfigFrom(options, {
     ...base,
-    ...defined({
-      role: options.role,
-      model: options.model,
-      epochs: num(options.epochs),
-      batchSize: num(options.batch),
-      learningRate: num(options.lr),
-      optimizer: options.optimizer,
-      schedule: options.schedule,
-      momentum: num(options.momentum),
-      weightDecay: num(options['weight-decay']),
-      seed: num(options.seed),
-      logEvery: num(options['log-every']),
-      augment: options['no-augment'] ? false : undefined,
-    }),
+    ...(options.role ? { role: options.role as TrainConfig['role'] } : {}),
+    ...(options.model ? { model: options.model } : {}),
   });
 }
 
-const line = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
+const line = jsonLine;
 
 export async function trainCommand(options: TrainOptions): Promise<number> {
   const set = options.set ?? 'embedded';
