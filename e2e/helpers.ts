@@ -2,19 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
 
-export const CIFAR10_CLASSES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-];
-export const RECORD_BYTES = 3073;
+import { RECORD_BYTES } from '../src/engine/data/cifar10';
+
+// The tests check the page against the engine's own names and layout.
+export { CIFAR10_CLASSES, RECORD_BYTES } from '../src/engine/data/cifar10';
 const DATA_DIR = join(import.meta.dirname, '..', 'public', 'data');
 
 /** The first `count` records of a prepared file: real CIFAR-10 bytes in the official layout. */
