@@ -300,7 +300,8 @@ test.describe('the shipped teacher', () => {
     await expect(page.getByTestId('teacher-source')).toContainText('Shipped teacher');
     await expect(accuracy).toHaveText(/^\d{1,3}\.\d%$/, { timeout: 90_000 });
     const value = Number(await accuracy.getAttribute('data-accuracy'));
-    expect(value).toBeGreaterThan(0);
+    // 84.41% on the full test set in Node (public/teacher/README.md); the browser must see the same model.
+    expect(value).toBeGreaterThanOrEqual(0.75);
     expect(value).toBeLessThanOrEqual(1);
     test.info().annotations.push({
       type: 'shipped teacher test accuracy',
