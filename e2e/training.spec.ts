@@ -321,6 +321,9 @@ test.describe('the shipped teacher', () => {
 test('on ?backend=webgpu a student runs its first steps', async ({ page }) => {
   // The first steps compile shaders, slowly on the SwiftShader adapter (DESIGN.md section 5).
   test.setTimeout(150_000);
+  // Without the shipped teacher: measuring it on the software GPU takes minutes and the student's steps queue
+  // behind it (a known limit, in the issue note); this test is about the student's steps on WebGPU.
+  await page.route('**/teacher/model.json', (route) => route.fulfill({ status: 404, body: 'not found' }));
   await openLab(page, '?backend=webgpu');
   await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-backend', 'webgpu');
   await expect(page.getByTestId('student-train-start')).toBeEnabled();
