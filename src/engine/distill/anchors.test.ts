@@ -190,3 +190,71 @@ describe('AKD', () => {
     }
   });
 });
+
+describe('AKD mask gradient', () => {
+  it('equals finite differences of the AKD loss along mean-preserving mask directions', async () => {
+    // With a direction of zero mean per mask, the masks' mean stays 1, so the stop-gradient on the mean changes
+    // nothing and a central difference of L_AKD must match the gradient's projection. The old upsampling
+    // (tf.image.resizeBilinear, whose tfjs 4.22 gradient ignores half-pixel centres) fails this.
+    const student = findPreset('cnn-small').build(4);
+    const context: MethodContext = {
+      student,
+      teacher,
+      train: dataset.train,
+      seed: 1,
+      batchSize: 16,
+      labelledFraction: 1,
+    };
+    const instance = await findMethod('akd').create(context, { anchorsPerClass: 1 });
+    const masks = instance.extra.ownGroups![0]!.variables[0]!;
+    const indices = range(16).map((i) => i * 12);
+    const images = recordImages(dataset.train, indices);
+    const labels = tf.tensor1d(
+      indices.map((i) => dataset.train.labels[i]!),
+      'int32',
+    );
+    const akdTerm = () => {
+      const { terms, logits } = instance.loss({ images, labels, indices, training: true });
+      const { akd } = terms;
+      tf.dispose([logits, ...Object.values(terms).filter((t) => t !== akd)]);
+      return akd as tf.Scalar;
+    };
+    try {
+      const { value, grads } = tf.variableGrads(akdTerm, [masks]);
+      const gradient = (await grads[masks.name]!.data()) as Float32Array;
+      tf.dispose([value, grads[masks.name]!]);
+      const results: { analytic: number; numeric: number }[] = [];
+      // Directions: the gradient itself (the largest signal) and two random ones, each centred per mask and
+      // scaled so that the largest cell moves by 0.1.
+      const fromGradient = tf.tensor(gradient, masks.shape);
+      for (const seed of [0, 11, 12]) {
+        const direction = tf.tidy(() => {
+          const raw = seed ? tf.randomNormal(masks.shape, 0, 1, 'float32', seed) : fromGradient;
+          const centred = tf.sub(raw, tf.mean(raw, [1, 2], true));
+          return tf.div(tf.mul(centred, 0.1), tf.max(tf.abs(centred)));
+        });
+        const d = (await direction.data()) as Float32Array;
+        const analytic = d.reduce((sum, v, k) => sum + v * gradient[k]!, 0);
+        const at = (sign: number) =>
+          tf.tidy(() => {
+            masks.assign(tf.add(1, tf.mul(direction, sign)));
+            return akdTerm().dataSync()[0]!;
+          });
+        results.push({ analytic, numeric: (at(1) - at(-1)) / 2 });
+        direction.dispose();
+      }
+      fromGradient.dispose();
+      console.log('AKD mask directional derivatives', results);
+      // Measured here: along the gradient 0.4% apart (the old upsampling: 11%); random directions carry less
+      // signal against float32 noise (2-3% apart).
+      const [along, ...random] = results;
+      expect(Math.abs(along!.analytic - along!.numeric)).toBeLessThan(0.02 * Math.abs(along!.numeric));
+      for (const { analytic, numeric } of random)
+        expect(Math.abs(analytic - numeric)).toBeLessThan(0.1 * Math.abs(numeric));
+    } finally {
+      tf.dispose([images, labels]);
+      instance.dispose();
+      student.dispose();
+    }
+  });
+});

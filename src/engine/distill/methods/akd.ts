@@ -6,7 +6,8 @@
  *   mode). The teacher's anchor features are computed once, from the unmasked anchors.
  * - Every step the anchors pass through the student as an extra batch, each multiplied by its own learnable
  *   14x14 mask (init 1; divided by its mean before each use, no gradient through that mean; bilinearly upsampled
- *   to 32x32, half-pixel centres as PyTorch's align_corners=False; the same for the three channels).
+ *   to 32x32 by resize.ts upsampleMasks, forward and gradient as PyTorch's align_corners=False; the same for the
+ *   three channels).
  * - L_AKD = lambda1 * L1 + (1 - lambda2) * L2 + lambda2 * L3 (losses.ts akdLoss); total = CE + weight * L_AKD.
  *   Terms: l1, l2, l3, akd (= L_AKD).
  * - The masks have their own SGD (lr 1e-3, weight decay 1e-5 added to their gradient as PyTorch's SGD does),
@@ -19,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type AnchorSet, recordImages, selectAnchors } from '../anchors';
 import { akdLoss } from '../losses';
 import { stopGradient } from '../method';
+import { upsampleMasks } from '../resize';
 import {
   type ComponentSpec,
   methodVariable,
@@ -129,7 +131,7 @@ export const akdComponent: ComponentSpec = {
     const teacherAnchorFeatures = tf.tidy(
       () => (teacher.apply(anchorImages, { training: false }) as tf.Tensor[])[1] as tf.Tensor2D,
     );
-    const [, height, width] = anchorImages.shape;
+    const [, height] = anchorImages.shape;
     const masks = methodVariable(tf.ones([count, MASK_SIZE, MASK_SIZE, 1]), 'akd/masks');
     const optimizer = new DecayedSgd(maskLearningRate!, maskWeightDecay!);
     const rescale = () => {
@@ -140,12 +142,7 @@ export const akdComponent: ComponentSpec = {
       ownGroups: [{ variables: [masks], optimizer, afterUpdate: rescale }],
       forward({ student: s, teacher: t, training }) {
         const mean = stopGradient(() => perMaskMean(masks));
-        const upsampled = tf.image.resizeBilinear(
-          tf.div(masks, mean) as tf.Tensor4D,
-          [height, width],
-          false,
-          true,
-        );
+        const upsampled = upsampleMasks(tf.div(masks, mean) as tf.Tensor4D, height);
         const maskedAnchors = tf.mul(anchorImages, upsampled) as tf.Tensor4D;
         const studentAnchorFeatures = (
           student.apply(maskedAnchors, { training }) as tf.Tensor[]

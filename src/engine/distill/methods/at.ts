@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NORM_EPS } from '../losses';
+import { resizeBilinear } from '../resize';
 import { type ComponentSpec, singleMethod, stageShapes } from './compose';
 
 /** For each student stage, the index of its teacher stage. */
@@ -60,7 +61,7 @@ export const atComponent: ComponentSpec = {
           const fs = s[2 + i] as tf.Tensor4D;
           let mt = attentionSum(t[2 + teacherStage] as tf.Tensor4D, p);
           const [b, h, w] = fs.shape;
-          if (mt.shape[1] !== h || mt.shape[2] !== w) mt = tf.image.resizeBilinear(mt, [h, w], false, true);
+          if (mt.shape[1] !== h || mt.shape[2] !== w) mt = resizeBilinear(mt, [h, w]);
           const as = normaliseRows(tf.reshape(attentionSum(fs, p), [b, h * w]));
           const at = normaliseRows(tf.reshape(mt, [b, h * w]));
           return tf.mean(tf.squaredDifference(as, at)) as tf.Scalar;

@@ -4,10 +4,11 @@
  * same resolution: `hint` = mean squared error; total = CE + weight * hint.
  * Defaults from RepDistiller (--distill hint, hint_layer 2 = the middle of three stages, -r 1 -a 0 -b 100).
  * RepDistiller's regressor is a conv + BatchNorm + ReLU sized to the spatial change; here a 1x1 conv, and a
- * bilinear resize of its output when the two maps differ in size. It trains with the student's optimizer and is
+ * bilinear resize of its output when the two maps differ in size (resize.ts: PyTorch's values and gradient). It trains with the student's optimizer and is
  * never part of the exported student.
  */
 import * as tf from '@tensorflow/tfjs';
+import { resizeBilinear } from '../resize';
 import {
   type ComponentSpec,
   initSeed,
@@ -73,7 +74,7 @@ export const fitnetComponent: ComponentSpec = {
         const source = s[2 + stages.student] as tf.Tensor4D;
         let regressed = tf.add(tf.conv2d(source, kernel as tf.Tensor4D, 1, 'same'), bias) as tf.Tensor4D;
         if (regressed.shape[1] !== th || regressed.shape[2] !== tw)
-          regressed = tf.image.resizeBilinear(regressed, [th, tw], false, true);
+          regressed = resizeBilinear(regressed, [th, tw]);
         const hint = tf.mean(tf.squaredDifference(regressed, t[2 + stages.teacher]!)) as tf.Scalar;
         return { terms: { hint }, weighted: tf.mul(hint, weight) as tf.Scalar };
       },

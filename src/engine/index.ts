@@ -1,3 +1,7 @@
+/**
+ * The engine's public surface: what the UI's Worker, the CLI and other programs may import from the engine
+ * without reaching into its folders. A plain list of re-exports; the modules document themselves.
+ */
 export {
   akdLoss,
   type AkdLossTerms,
@@ -11,8 +15,8 @@ export {
   NORM_EPS,
   pktLoss,
   rowNormalise,
-} from './losses';
-export { auroc } from '../metrics/auroc';
+} from './distill/losses';
+export { auroc } from './metrics/auroc';
 export {
   type AnchorOptions,
   type AnchorScorer,
@@ -22,7 +26,7 @@ export {
   recordImages,
   selectAnchors,
   teacherFeatures,
-} from './anchors';
+} from './distill/anchors';
 export {
   chooseLabelled,
   defaultParams,
@@ -38,5 +42,6 @@ export {
   type StateArray,
   stopGradient,
   validateParams,
-} from './method';
-export { DISTILL_METHODS, findMethod } from './registry';
+} from './distill/method';
+export { DISTILL_METHODS, findMethod } from './distill/registry';
+export { interpolationMatrix, resizeBilinear, upsampleMasks } from './distill/resize';
