@@ -25,8 +25,4 @@ export default defineConfig({
     // tfjs is large by nature; the split is per backend already.
     chunkSizeWarningLimit: 4000,
   },
-  optimizeDeps: {
-    // The wasm backend finds its .wasm files by URL; pre-bundling would move it away from them.
-    exclude: ['@tensorflow/tfjs-backend-wasm'],
-  },
 });

@@ -1,5 +1,5 @@
 /** The training options `train` and `distill` share: one declaration for parseArgs, one mapping to settings. */
-import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from '../engine/training/hyperparams';
+import { defaultTrainConfig, parseTrainConfig, type TrainConfig } from '../engine/training/hyperparams';
 
 export const TRAINING_OPTIONS = {
   epochs: { type: 'string' },
@@ -37,10 +37,13 @@ const num = (value: string | undefined) => (value === undefined ? undefined : Nu
 const defined = <T extends object>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** Defaults, then `base`, then what the command line gives; validated (ConfigError names every problem). */
+/**
+ * The preset's defaults (the same the lab's form starts from), then `base`, then what the command line gives;
+ * validated (ConfigError names every problem).
+ */
 export function trainConfigFrom(options: TrainingOptions, base: Partial<TrainConfig>): TrainConfig {
   return parseTrainConfig({
-    ...DEFAULT_TRAIN_CONFIG,
+    ...defaultTrainConfig(base.model ?? ''),
     ...base,
     ...defined({
       epochs: num(options.epochs),

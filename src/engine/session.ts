@@ -10,11 +10,13 @@ import {
   parseDistillConfig,
 } from './distill/distillRun';
 import { type BackendReport, type InitBackendOptions, initBackend } from './backend/initBackend';
+import { AnchorExplorer, type AnchorGalleryView, type AnchorNeighbours } from './distill/anchorGallery';
 import type { Dataset } from './data/cifar10';
-import { loadPreparedSet, type PreparedSetId } from './data/prepared';
+import { isPreparedSetId, loadPreparedSet, type PreparedSetId } from './data/prepared';
 import { type SampleImage, sampleImages } from './data/samples';
 import { type DatasetSummary, summarizeDataset } from './data/stats';
 import { datasetFromUploads, type UploadedFile } from './data/upload';
+import { LogitsCache, type SplitLogits, type StudentSource, testSamples } from './explorer/splitLogits';
 import type { ModelRole } from './models/presets';
 import { CHECKPOINT_FILES, type RunState } from './training/checkpoint';
 import { parseTrainConfig, type TrainConfig } from './training/hyperparams';
@@ -62,10 +64,22 @@ export interface TeacherInfo {
   readonly preset: string;
   /** Where it came from: the shipped path, the imported file's name, or the run. */
   readonly name: string;
-  /** Top-1 accuracy on the test split of `datasetId`; null until measured. NaN: that split is empty. */
+  /** Top-1 accuracy on the test split of `datasetId`; null until known. NaN: that split is empty. */
   readonly testAccuracy: number | null;
   readonly datasetId: string | null;
+  /**
+   * Where `testAccuracy` comes from: stored with the model (shown at once), measured in this visit, or the
+   * teacher run's last epoch; null while unknown.
+   */
+  readonly accuracySource: 'stored' | 'measured' | 'training' | null;
 }
+
+/** How a teacher measurement ended: with the teacher's new info, or cancelled (a run started, or the user). */
+export type TeacherMeasurement =
+  | { readonly outcome: 'measured'; readonly info: TeacherInfo }
+  | { readonly outcome: 'cancelled'; readonly info: TeacherInfo | null };
+
+class MeasurementCancelled extends Error {}
 
 /** A saved run, as the resume offer describes it. */
 export interface SavedRunSummary {
@@ -108,8 +122,21 @@ export interface DistillSessionListener extends DistillRunListener {
 
 interface LoadedTeacher {
   readonly model: tf.LayersModel;
-  info: TeacherInfo;
+  readonly source: 'shipped' | 'imported';
+  readonly preset: string;
+  readonly name: string;
+  /** Known test accuracies by dataset id: stored with the model, then measured here. */
+  readonly accuracies: Map<string, { value: number; source: 'stored' | 'measured' }>;
 }
+
+/** A run's position as the explorer names a model's weights: "epoch 2 of 3, step 40". */
+const positionText = (p: RunPosition): string =>
+  `epoch ${p.completedEpochs} of ${p.epochs}${p.stepInEpoch ? `, step ${p.stepInEpoch}` : ''}`;
+
+/** The teacher distillation uses: a teacher run's model, or a loaded (shipped or imported) one. */
+type CurrentTeacher =
+  | { readonly kind: 'run'; readonly model: tf.LayersModel; readonly run: TrainingRun }
+  | { readonly kind: 'loaded'; readonly model: tf.LayersModel; readonly loaded: LoadedTeacher };
 
 const nextTimerTurn: YieldToHost = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -132,6 +159,12 @@ export class LabSession {
   private distillEndedBecause: string | null = null;
   /** A distillation is being set up (AKD's anchor selection takes a while): nothing else may start. */
   private distillStarting = false;
+  /** The teacher measurement in flight, if any: a run starting (or the user) cancels it. */
+  private measurement: { cancelled: boolean } | null = null;
+  /** The temperature explorer's logits, per model (explorer/splitLogits.ts). */
+  private readonly logitsCache = new LogitsCache();
+  /** The anchor gallery's teacher features and rankings, for one dataset (distill/anchorGallery.ts). */
+  private anchorExplorer: { readonly explorer: AnchorExplorer; readonly dataset: Dataset } | null = null;
 
   constructor(private readonly host: SessionHost) {
     this.slots = host.runSlots
@@ -182,6 +215,8 @@ export class LabSession {
   /** Starts a new run for `config.role` on the active dataset; resolves when it pauses, stops or ends. */
   async startRun(config: TrainConfig, listener: RunListener): Promise<RunEnd> {
     this.refuseWhileTraining(`start the ${config.role}`);
+    // A teacher measurement yields to training: the run needs the device more than a number already known.
+    this.cancelTeacherMeasurement();
     // The Worker is where settings are trusted: check them here too, with the same reasons as the form.
     const run = await TrainingRun.start(
       parseTrainConfig({ ...config, logEvery: logEveryFor(getBackend()) }),
@@ -230,6 +265,7 @@ export class LabSession {
    */
   async startDistill(config: DistillConfig, listener: DistillSessionListener): Promise<RunEnd> {
     this.refuseWhileTraining('start a distillation');
+    this.cancelTeacherMeasurement();
     // Checked here too, with the same reasons as the form.
     const settings = parseDistillConfig({
       ...config,
@@ -254,7 +290,7 @@ export class LabSession {
       seconds: run.setupSeconds,
       labelledCount: run.labelledCount,
       trainCount: dataset.train.count,
-      teacher: teacher ? { ...teacher.info } : null,
+      teacher: teacher ? this.teacherInfoOf(teacher) : null,
     });
     return run.run(listener, this.yieldToHost);
   }
@@ -321,7 +357,8 @@ export class LabSession {
     if (role === 'teacher') {
       const teacher = this.currentTeacher();
       if (!teacher) throw new Error('there is no teacher to export yet');
-      return exportModel(teacher.model, teacher.info.preset, 'teacher');
+      const info = this.teacherInfoOf(teacher);
+      return exportModel(teacher.model, info.preset, 'teacher', this.knownAccuracies(teacher));
     }
     const run = this.runs.student;
     if (!run) throw new Error('there is no student to export yet; train one first');
@@ -340,16 +377,157 @@ export class LabSession {
     return this.useTeacherFiles(files, 'imported');
   }
 
-  /** The teacher's accuracy on the active dataset's test split, measured now. */
-  measureTeacher(): Promise<TeacherInfo> {
+  /** The current teacher's logits on every test image, for the temperature explorer (computed once). */
+  teacherLogits(): Promise<SplitLogits> {
+    return this.inTurn(() => {
+      const teacher = this.currentTeacher();
+      if (!teacher)
+        throw new Error('there is no teacher yet: load the shipped teacher, import one, or train one');
+      const run = this.runs.teacher;
+      const version = run ? positionText(run.position()) : 'fixed';
+      const info = this.teacherInfoOf(teacher);
+      const name = `${info.preset} (${info.source}${run ? `, ${version}` : ''})`;
+      return this.logitsCache.of(teacher.model, name, version, this.activeDataset(), this.yieldToHost);
+    });
+  }
+
+  /** A student's logits on every test image: the latest distillation's student, or the Student panel's. */
+  studentLogits(source: StudentSource): Promise<SplitLogits> {
+    return this.inTurn(() => {
+      const distill = this.distill?.run;
+      const run = this.runs.student;
+      const found =
+        source === 'distillation'
+          ? distill && {
+              model: distill.student,
+              label: `${distill.settings.method} student`,
+              position: distill.position(),
+            }
+          : run && {
+              model: run.model,
+              label: `${run.config.model} from the Student panel`,
+              position: run.position(),
+            };
+      if (!found)
+        throw new Error(
+          source === 'distillation'
+            ? 'there is no distilled student yet; start a distillation'
+            : 'there is no student yet; train one in the Student panel',
+        );
+      const version = positionText(found.position);
+      return this.logitsCache.of(
+        found.model,
+        `${found.label}, ${version}`,
+        version,
+        this.activeDataset(),
+        this.yieldToHost,
+      );
+    });
+  }
+
+  private explorerOf(dataset: Dataset): AnchorExplorer {
+    if (this.anchorExplorer?.dataset !== dataset)
+      this.anchorExplorer = { explorer: new AnchorExplorer(dataset.classNames), dataset };
+    return this.anchorExplorer.explorer;
+  }
+
+  /** The current teacher's features over the training split, for the gallery (computed once per teacher). */
+  private async prepareAnchors(onProgress?: (done: number, total: number) => void): Promise<AnchorExplorer> {
+    const teacher = this.currentTeacher();
+    if (!teacher)
+      throw new Error('there is no teacher yet: load the shipped teacher, import one, or train one');
+    const dataset = this.activeDataset();
+    const explorer = this.explorerOf(dataset);
+    const version = teacher.kind === 'run' ? positionText(teacher.run.position()) : 'fixed';
+    await explorer.prepare(teacher.model, dataset.train, version, async (done, total) => {
+      onProgress?.(done, total);
+      await this.yieldToHost();
+    });
+    return explorer;
+  }
+
+  /** The current teacher's anchors by AKD's rule (labels, inference mode), before any training. */
+  previewAnchors(
+    perClass: number,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<AnchorGalleryView> {
+    this.refuseWhileTraining('preview anchors');
+    return this.inTurn(async () => {
+      const explorer = await this.prepareAnchors(onProgress);
+      return explorer.view(this.activeDataset().train, explorer.anchors(perClass), 'teacher preview');
+    });
+  }
+
+  /** The latest distillation's anchors with its masks now (or final); null when its method has none. */
+  async runAnchors(): Promise<AnchorGalleryView | null> {
+    const run = this.distill?.run;
+    const masks = await run?.anchorMasks();
+    if (!run || !masks) return null;
+    const dataset = this.activeDataset();
+    const label = `${run.settings.method}, ${positionText(run.position())}${run.isFinished ? ' (final)' : ''}`;
+    return this.explorerOf(dataset).view(dataset.train, masks.anchors, label, masks, run.anchorMaskHistory);
+  }
+
+  /** An anchor's nearest training images in the teacher's feature space, and the least central of its class. */
+  async anchorNeighbours(record: number): Promise<AnchorNeighbours> {
+    const explorer = this.explorerOf(this.activeDataset());
+    if (!explorer.isPrepared) {
+      this.refuseWhileTraining("see an anchor's neighbours (the teacher reads every training image)");
+      await this.inTurn(() => this.prepareAnchors());
+    }
+    return explorer.neighbours(record);
+  }
+
+  /** Chosen test images of the active dataset, ready to draw. */
+  testImages(indices: readonly number[]): SampleImage[] {
+    return testSamples(this.activeDataset(), indices);
+  }
+
+  /** The current teacher as the UI shows it, with its accuracy on the active dataset when known; null: none. */
+  teacherInfo(): TeacherInfo | null {
+    const teacher = this.currentTeacher();
+    return teacher ? this.teacherInfoOf(teacher) : null;
+  }
+
+  /**
+   * The teacher's accuracy on the active dataset's test split, measured now, a slice at a time. Cancelled by
+   * `cancelTeacherMeasurement` or by a run starting: a measurement never holds up training.
+   */
+  measureTeacher(): Promise<TeacherMeasurement> {
+    this.cancelTeacherMeasurement();
+    const token = { cancelled: false };
+    this.measurement = token;
     return this.inTurn(async () => {
       const teacher = this.currentTeacher();
       if (!teacher) throw new Error('there is no teacher yet');
       const dataset = this.activeDataset();
-      const testAccuracy = await accuracyInSlices(teacher.model, dataset.test, this.yieldToHost);
-      teacher.info = { ...teacher.info, testAccuracy, datasetId: dataset.id };
-      return teacher.info;
+      const yieldOrStop = async () => {
+        await this.yieldToHost();
+        if (token.cancelled) throw new MeasurementCancelled();
+      };
+      try {
+        if (token.cancelled) throw new MeasurementCancelled();
+        const value = await accuracyInSlices(teacher.model, dataset.test, yieldOrStop);
+        // A run started (or a new teacher came) meanwhile: this number belongs to a model that moved on.
+        if (token.cancelled || this.currentTeacher()?.model !== teacher.model)
+          throw new MeasurementCancelled();
+        if (teacher.kind === 'loaded')
+          teacher.loaded.accuracies.set(dataset.id, { value, source: 'measured' });
+        return { outcome: 'measured' as const, info: this.teacherInfoOf(teacher, value) };
+      } catch (error) {
+        if (error instanceof MeasurementCancelled)
+          return { outcome: 'cancelled' as const, info: this.teacherInfo() };
+        throw error;
+      } finally {
+        if (this.measurement === token) this.measurement = null;
+      }
     });
+  }
+
+  /** Stops a teacher measurement in flight at its next slice (a no-op when none is). */
+  cancelTeacherMeasurement(): void {
+    if (this.measurement) this.measurement.cancelled = true;
+    this.measurement = null;
   }
 
   private async useTeacherFiles(files: TeacherFiles, source: 'shipped' | 'imported'): Promise<TeacherInfo> {
@@ -357,38 +535,69 @@ export class LabSession {
     if (run?.isRunning) throw new Error('the teacher is training; pause or stop it first');
     if (this.distillStarting || this.distill?.run.isRunning)
       throw new Error('a distillation is running from the current teacher; pause or stop it first');
-    const { model, preset } = await loadTeacher(files.modelJson, files.weights, files.name);
+    const { model, preset, testAccuracy } = await loadTeacher(files.modelJson, files.weights, files.name);
     if (source === 'shipped' && run && !run.isFinished) {
       // A teacher run resumed while the shipped teacher was loading outranks it.
       model.dispose();
-      return this.currentTeacher()!.info;
+      return this.teacherInfo()!;
     }
+    this.cancelTeacherMeasurement();
     this.replaceRun('teacher', null);
     this.loadedTeacher?.model.dispose();
-    this.loadedTeacher = {
-      model,
-      info: { source, preset, name: files.name, testAccuracy: null, datasetId: null },
-    };
-    return this.measureTeacher();
+    const accuracies: LoadedTeacher['accuracies'] = new Map();
+    for (const [id, value] of Object.entries(testAccuracy)) accuracies.set(id, { value, source: 'stored' });
+    this.loadedTeacher = { model, source, preset, name: files.name, accuracies };
+    // No measurement here: a stored accuracy shows at once; the host measures afterwards, cancellably.
+    return this.teacherInfo()!;
   }
 
   /** The teacher run's model while there is one, else the loaded teacher. */
-  private currentTeacher(): LoadedTeacher | null {
+  private currentTeacher(): CurrentTeacher | null {
     const run = this.runs.teacher;
-    if (run) {
+    if (run) return { kind: 'run', model: run.model, run };
+    return this.loadedTeacher
+      ? { kind: 'loaded', model: this.loadedTeacher.model, loaded: this.loadedTeacher }
+      : null;
+  }
+
+  /** Test accuracies known for a teacher, by prepared set id, for its metadata when exported. */
+  private knownAccuracies(teacher: CurrentTeacher): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (teacher.kind === 'loaded') {
+      for (const [id, { value }] of teacher.loaded.accuracies) if (isPreparedSetId(id)) out[id] = value;
+    } else {
+      const last = teacher.run.state.epochs.at(-1);
+      if (last && isPreparedSetId(teacher.run.datasetId) && Number.isFinite(last.testAccuracy))
+        out[teacher.run.datasetId] = last.testAccuracy;
+    }
+    return out;
+  }
+
+  private teacherInfoOf(teacher: CurrentTeacher, measured?: number): TeacherInfo {
+    if (teacher.kind === 'run') {
+      const { run } = teacher;
       const last = run.state.epochs[run.state.epochs.length - 1];
       return {
-        model: run.model,
-        info: {
-          source: 'trained',
-          preset: run.config.model,
-          name: `${run.config.model} trained here`,
-          testAccuracy: last?.testAccuracy ?? null,
-          datasetId: last ? run.datasetId : null,
-        },
+        source: 'trained',
+        preset: run.config.model,
+        name: `${run.config.model} trained here`,
+        testAccuracy: last?.testAccuracy ?? null,
+        datasetId: last ? run.datasetId : null,
+        accuracySource: last ? 'training' : null,
       };
     }
-    return this.loadedTeacher;
+    const { loaded } = teacher;
+    const datasetId = this.dataset?.id ?? null;
+    const known = datasetId === null ? undefined : loaded.accuracies.get(datasetId);
+    const value = measured ?? known?.value;
+    return {
+      source: loaded.source,
+      preset: loaded.preset,
+      name: loaded.name,
+      testAccuracy: value ?? null,
+      datasetId: value === undefined ? null : datasetId,
+      accuracySource: measured !== undefined ? 'measured' : (known?.source ?? null),
+    };
   }
 
   private replaceRun(role: ModelRole, run: TrainingRun | null): void {

@@ -213,13 +213,15 @@ describe('LabSession training', () => {
       weights: files['weights.bin']!,
       name: 'model.json',
     });
-    expect(info).toMatchObject({
-      source: 'imported',
-      preset: 'resnet20',
-      datasetId: expect.stringMatching(/^upload:/),
+    // An upload has no stored accuracy: unknown until measured, and the import does not wait for that.
+    expect(info).toMatchObject({ source: 'imported', preset: 'resnet20', testAccuracy: null });
+    const measured = await lab.measureTeacher();
+    expect(measured).toMatchObject({
+      outcome: 'measured',
+      info: { datasetId: expect.stringMatching(/^upload:/), accuracySource: 'measured' },
     });
-    expect(info.testAccuracy).toBeGreaterThanOrEqual(0);
-    expect(info.testAccuracy).toBeLessThanOrEqual(1);
+    expect(measured.info!.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(measured.info!.testAccuracy).toBeLessThanOrEqual(1);
 
     const json = JSON.parse(new TextDecoder().decode(files['model.json']!));
     delete json.userDefinedMetadata;
@@ -254,6 +256,40 @@ describe('LabSession training', () => {
       }),
     ).rejects.toThrow(/^student\.json: matches no teacher preset \(.*the vgg-bn preset/);
     // The last good import is still the teacher.
-    expect(await lab.measureTeacher()).toMatchObject({ preset: 'resnet20', name: 'bare.json' });
+    expect(lab.teacherInfo()).toMatchObject({ preset: 'resnet20', name: 'bare.json' });
+  });
+
+  it('shows a stored accuracy at once, measures it on request, and a run starting cancels the measurement', async () => {
+    const lab = new LabSession({
+      readPreparedFile: async (path) => new Uint8Array(await readFile(join(PREPARED_DATA_DIR, path))),
+    });
+    await lab.usePreparedSet('embedded');
+    const shipped = join(import.meta.dirname, '..', '..', 'public', 'teacher');
+    const files = {
+      modelJson: new Uint8Array(await readFile(join(shipped, 'model.json'))),
+      weights: new Uint8Array(await readFile(join(shipped, 'weights.bin'))),
+      name: 'teacher/model.json',
+    };
+    // The shipped teacher carries its accuracies by set (measured by `npm run cli -- eval`).
+    const info = await lab.importTeacher(files);
+    expect(info).toMatchObject({ datasetId: 'embedded', accuracySource: 'stored', testAccuracy: 0.8435 });
+
+    // A measurement yields to a run: starting one cancels it at its next slice, and the stored value stays.
+    const measuring = lab.measureTeacher();
+    const run = lab.startRun(studentConfig({ epochs: 1 }), recorder(() => lab.stopRun('student')).listener);
+    expect(await measuring).toMatchObject({ outcome: 'cancelled', info: { accuracySource: 'stored' } });
+    await run;
+
+    // Measured to the end, it agrees with the stored value (same weights, same images).
+    const measured = await lab.measureTeacher();
+    expect(measured).toMatchObject({ outcome: 'measured', info: { accuracySource: 'measured' } });
+    expect(measured.info!.testAccuracy).toBeCloseTo(0.8435, 3);
+    // And an export carries what is known, for the next import to show at once.
+    const exported = Object.fromEntries((await lab.exportModel('teacher')).map((f) => [f.name, f.bytes]));
+    const metadata = JSON.parse(new TextDecoder().decode(exported['model.json']!)).userDefinedMetadata;
+    expect(metadata.distillery.testAccuracy).toMatchObject({
+      embedded: measured.info!.testAccuracy,
+      full: 0.8441,
+    });
   });
 });

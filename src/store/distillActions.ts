@@ -20,7 +20,7 @@ import {
 import { useDistillStore } from './distillStores';
 import { getEngine, messageOf } from './engineClient';
 import { reportError, useDatasetStore } from './stores';
-import { checkForm, type TrainForm } from './trainForm';
+import { checkForm, editedForm, type TrainForm } from './trainForm';
 
 const engine = () => getEngine(reportError);
 const update = (change: (state: DistillState) => DistillState) => useDistillStore.setState(change);
@@ -43,7 +43,7 @@ export const resetDistillParams = () =>
 export const chooseLabelledFraction = (labelledFraction: number) =>
   update((s) => ({ ...s, labelledFraction }));
 export const editDistillForm = (patch: Partial<TrainForm>) =>
-  update((s) => ({ ...s, form: { ...s.form, ...patch } }));
+  update((s) => ({ ...s, form: editedForm(s.form, patch) }));
 export const showRun = (id: number) => update((s) => ({ ...s, shownRunId: id }));
 
 function listenerFor(id: number): DistillListener {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_CONFIG } from '../engine/training/hyperparams';
-import { checkForm, defaultForm, formFromConfig, parseNumber } from './trainForm';
+import { DEFAULT_TRAIN_CONFIG, defaultTrainConfig } from '../engine/training/hyperparams';
+import { checkForm, defaultForm, editedForm, formFromConfig, parseNumber } from './trainForm';
 
 describe('parseNumber', () => {
   it('reads decimals and exponents as typed', () => {
@@ -22,7 +22,12 @@ describe('checkForm', () => {
   it('turns the defaults into the engine defaults for the role and preset', () => {
     const { config, error } = checkForm(defaultForm('cnn-small'), 'student');
     expect(error).toBeNull();
-    expect(config).toEqual({ ...DEFAULT_TRAIN_CONFIG, role: 'student', model: 'cnn-small' });
+    expect(config).toEqual({ ...defaultTrainConfig('cnn-small'), role: 'student', model: 'cnn-small' });
+    // The CLI reads the same declaration: cnn-small's own learning rate, not the shared one.
+    expect(config?.learningRate).toBe(0.01);
+    expect(checkForm(defaultForm('vgg-fast'), 'teacher').config?.learningRate).toBe(
+      DEFAULT_TRAIN_CONFIG.learningRate,
+    );
   });
 
   it('refuses out-of-range and non-numeric values with the engine’s reasons', () => {
@@ -48,5 +53,20 @@ describe('checkForm', () => {
       augment: false,
     };
     expect(checkForm(formFromConfig(config), 'teacher').config).toEqual(config);
+  });
+});
+
+describe('editedForm', () => {
+  it("moves fields still at the old preset's defaults to the new preset's, and keeps typed ones", () => {
+    const small = defaultForm('cnn-small');
+    const moved = editedForm(small, { model: 'resnet8' });
+    expect(moved).toEqual(defaultForm('resnet8'));
+    const typed = editedForm({ ...small, learningRate: '0.002' }, { model: 'resnet8' });
+    expect(typed.learningRate).toBe('0.002');
+    expect(typed.epochs).toBe(defaultForm('resnet8').epochs);
+    // The first preset to arrive replaces the empty form's shared defaults.
+    expect(editedForm(defaultForm(), { model: 'cnn-small' })).toEqual(small);
+    // Any other edit is applied as typed.
+    expect(editedForm(small, { epochs: '7' }).epochs).toBe('7');
   });
 });

@@ -5,6 +5,7 @@
 import {
   ConfigError,
   DEFAULT_TRAIN_CONFIG,
+  defaultTrainConfig,
   parseTrainConfig,
   type TrainConfig,
 } from '../engine/training/hyperparams';
@@ -42,8 +43,24 @@ export function formFromConfig(
   };
 }
 
-/** The defaults every run starts from; `model` is empty until the presets arrive from the Worker. */
-export const defaultForm = (model = ''): TrainForm => formFromConfig({ ...DEFAULT_TRAIN_CONFIG, model });
+/** The defaults a run of `model` starts from; `model` is empty until the presets arrive from the Worker. */
+export const defaultForm = (model = ''): TrainForm => formFromConfig({ ...defaultTrainConfig(model), model });
+
+/**
+ * The form after an edit. Choosing another preset moves every field still at the old preset's default to the
+ * new preset's (cnn-small's learning rate is not resnet8's); a field the user typed stays as typed.
+ */
+export function editedForm(form: TrainForm, patch: Partial<TrainForm>): TrainForm {
+  const next = { ...form, ...patch };
+  if (patch.model === undefined || patch.model === form.model) return next;
+  const before = defaultForm(form.model);
+  const after = defaultForm(patch.model);
+  for (const key of Object.keys(before) as (keyof TrainForm)[]) {
+    if (key === 'model' || key in patch || form[key] !== before[key]) continue;
+    (next as Record<keyof TrainForm, unknown>)[key] = after[key];
+  }
+  return next;
+}
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 

@@ -7,7 +7,7 @@ import type { ModelRole, NamedFile, RunEnd, TrainingListener } from '../worker/p
 import { useDistillStore } from './distillStores';
 import { getEngine, messageOf } from './engineClient';
 import { reportError, useDatasetStore } from './stores';
-import { checkForm, type TrainForm } from './trainForm';
+import { checkForm, editedForm, type TrainForm } from './trainForm';
 import {
   applyProgress,
   applyRestored,
@@ -21,7 +21,7 @@ import { updateRole, usePresetStore, useTeacherStore, useTrainingStore } from '.
 const engine = () => getEngine(reportError);
 
 export function editForm(role: ModelRole, patch: Partial<TrainForm>): void {
-  updateRole(role, (s) => ({ ...s, form: { ...s.form, ...patch } }));
+  updateRole(role, (s) => ({ ...s, form: editedForm(s.form, patch) }));
 }
 
 function listenerFor(role: ModelRole): TrainingListener {
@@ -164,18 +164,21 @@ export async function exportModel(role: ModelRole): Promise<void> {
 /** A trained, imported or loaded teacher replaces the teacher run shown, if any (the engine dropped it). */
 const clearTeacherRun = () => updateRole('teacher', (s) => ({ ...initialRoleTraining(), form: s.form }));
 
-/** Loads a teacher (the Teacher panel shows it busy meanwhile), then measures it again if the dataset moved on. */
+/**
+ * Loads a teacher (the Teacher panel shows it loading meanwhile; distillation waits only for this), then
+ * measures it in the background: an accuracy stored with the model shows at once, the measurement confirms it.
+ */
 async function loadTeacher(load: () => Promise<void>): Promise<void> {
-  useTeacherStore.setState({ busy: true });
+  useTeacherStore.setState({ loading: true });
   try {
     await load();
   } catch (error) {
     reportError(messageOf(error));
     return;
   } finally {
-    useTeacherStore.setState({ busy: false });
+    useTeacherStore.setState({ loading: false });
   }
-  await remeasureTeacher();
+  void measureTeacher();
 }
 
 /** The shipped teacher, if the lab has one; says plainly when it has none. */
@@ -200,20 +203,60 @@ export const importTeacher = (files: File[]) =>
     clearTeacherRun();
   });
 
-/** A loaded teacher's accuracy, measured again when the active dataset is not the one it was measured on. */
-export async function remeasureTeacher(): Promise<void> {
-  const { info, busy } = useTeacherStore.getState();
-  const datasetId = useDatasetStore.getState().summary?.id;
-  // Busy: a load is under way and measures again when it ends.
-  if (busy || !info || !datasetId || info.datasetId === datasetId) return;
-  useTeacherStore.setState({ busy: true });
+/**
+ * Measures the loaded teacher's test accuracy on the active dataset, in the background. It never blocks a
+ * start: a run starting cancels it in the Worker, and so does the Cancel button beside it.
+ */
+let measurementInFlight: Promise<void> | null = null;
+
+export function measureTeacher(): Promise<void> {
+  const { info, loading } = useTeacherStore.getState();
+  // Loading: the load measures when it ends. A teacher run reports its own accuracy per epoch.
+  if (loading || !info || info.source === 'trained') return Promise.resolve();
+  measurementInFlight ??= (async () => {
+    useTeacherStore.setState({ measuring: true, measurementCancelled: false });
+    try {
+      const result = await engine().measureTeacher();
+      useTeacherStore.setState((s) => ({
+        info: result.info ?? s.info,
+        measurementCancelled: result.outcome === 'cancelled',
+      }));
+    } catch (error) {
+      reportError(`The teacher's accuracy could not be measured: ${messageOf(error)}`);
+    } finally {
+      useTeacherStore.setState({ measuring: false });
+      measurementInFlight = null;
+    }
+  })();
+  return measurementInFlight;
+}
+
+export async function cancelTeacherMeasurement(): Promise<void> {
   try {
-    useTeacherStore.setState({ info: await engine().measureTeacher() });
+    await engine().cancelTeacherMeasurement();
   } catch (error) {
     reportError(messageOf(error));
-  } finally {
-    useTeacherStore.setState({ busy: false });
   }
+}
+
+/** After a dataset switch: the accuracy known for the new dataset at once, then a fresh measurement. */
+export async function remeasureTeacher(): Promise<void> {
+  const { info, loading } = useTeacherStore.getState();
+  if (loading || !info || info.source === 'trained') return;
+  try {
+    const now = await engine().teacherInfo();
+    if (now && now.source !== 'trained') useTeacherStore.setState({ info: now });
+  } catch (error) {
+    reportError(messageOf(error));
+    return;
+  }
+  // A measurement of the old dataset in flight yields to the new one.
+  const previous = measurementInFlight;
+  if (previous) {
+    await cancelTeacherMeasurement();
+    await previous;
+  }
+  await measureTeacher();
 }
 
 /**
@@ -228,11 +271,13 @@ export async function prepareTraining(): Promise<void> {
     usePresetStore.setState({ presets });
     for (const role of ['teacher', 'student'] as const) {
       const first = presets.find((p) => p.role === role)?.id ?? '';
-      updateRole(role, (s) => (s.form.model ? s : { ...s, form: { ...s.form, model: first } }));
+      updateRole(role, (s) => (s.form.model ? s : { ...s, form: editedForm(s.form, { model: first }) }));
       if (role === 'teacher') defaultTeacher = useTrainingStore.getState().teacher.form.model;
       // The Distillation panel trains a student too.
       if (role === 'student')
-        useDistillStore.setState((s) => (s.form.model ? s : { ...s, form: { ...s.form, model: first } }));
+        useDistillStore.setState((s) =>
+          s.form.model ? s : { ...s, form: editedForm(s.form, { model: first }) },
+        );
     }
   } catch (error) {
     reportError(messageOf(error));

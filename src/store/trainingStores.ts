@@ -25,9 +25,19 @@ export function activeRole(state: Record<ModelRole, RoleTraining>): ModelRole | 
 export interface TeacherState {
   /** Whether the lab ships a teacher: unknown until the Worker has looked. */
   readonly shipped: 'unknown' | 'available' | 'missing';
-  /** Loading or measuring the teacher. */
-  readonly busy: boolean;
+  /** Loading a teacher: distillation waits for this, never for a measurement. */
+  readonly loading: boolean;
+  /** Measuring the teacher's test accuracy in the background (cancellable; a run starting cancels it). */
+  readonly measuring: boolean;
+  /** The last measurement was cancelled (by the user or a run): the accuracy shown is the stored one, or none. */
+  readonly measurementCancelled: boolean;
   readonly info: TeacherInfo | null;
 }
 
-export const useTeacherStore = create<TeacherState>(() => ({ shipped: 'unknown', busy: false, info: null }));
+export const useTeacherStore = create<TeacherState>(() => ({
+  shipped: 'unknown',
+  loading: false,
+  measuring: false,
+  measurementCancelled: false,
+  info: null,
+}));

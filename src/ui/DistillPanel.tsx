@@ -63,7 +63,7 @@ function useCurrentTeacher(): { text: string; accuracy: number | null } | null {
 
 function DistillTeacher() {
   const teacher = useCurrentTeacher();
-  const busy = useTeacherStore((s) => s.busy);
+  const busy = useTeacherStore((s) => s.loading);
   return (
     <div className="distill-teacher" data-testid="distill-teacher" data-has-teacher={teacher !== null}>
       {teacher ? (
@@ -91,7 +91,7 @@ function useDistillBlocker(
   const state = useDistillStore();
   const lab = useLabBlocker();
   const other = useTrainingStore(activeRole);
-  const teacherBusy = useTeacherStore((s) => s.busy);
+  const teacherBusy = useTeacherStore((s) => s.loading);
   const teacher = useCurrentTeacher();
   if (lab) return lab;
   if (!state.methods) return 'The methods are loading…';

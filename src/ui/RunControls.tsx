@@ -24,13 +24,13 @@ function useStartBlocker(role: ModelRole): string | null {
   const status = useTrainingStore((s) => s[role].status);
   const other = useTrainingStore(activeRole);
   const distilling = useDistillStore(distillActive);
-  const teacherBusy = useTeacherStore((s) => s.busy);
+  const teacherBusy = useTeacherStore((s) => s.loading);
   const lab = useLabBlocker();
   if (hasLiveRun(status)) return null;
   if (lab) return lab;
   if (other && other !== role) return `The ${other} is training; pause it to train the ${role}.`;
   if (distilling) return `A distillation is running; pause it to train the ${role}.`;
-  // A new teacher run replaces the teacher being loaded or measured.
+  // A new teacher run replaces the teacher being loaded (a measurement in flight yields to it).
   if (role === 'teacher' && teacherBusy) return 'The teacher is loading…';
   return checkForm(form, role).error ? 'Fix the settings to start.' : null;
 }

@@ -3,7 +3,7 @@ import { useTrainingStore } from '../store/trainingStores';
 import type { RunStatus } from '../store/trainingState';
 import type { ModelRole, RunPosition } from '../worker/protocol';
 import { formatCount } from '../engine/data/cifar10';
-import { formatDuration } from './format';
+import { epochAndStep, formatDuration } from './format';
 
 const STATUS_TEXT: Record<RunStatus, string> = {
   idle: 'Not started',
@@ -47,7 +47,7 @@ export function RunProgressView({
 }) {
   const totalSteps = position ? position.stepsPerEpoch * position.epochs : 0;
   const stepsDone = position ? position.completedEpochs * position.stepsPerEpoch + position.stepInEpoch : 0;
-  const epochShown = position ? Math.min(position.completedEpochs + 1, position.epochs) : 0;
+  const shown = position ? epochAndStep(position) : null;
   return (
     <div
       className="run-progress"
@@ -62,7 +62,7 @@ export function RunProgressView({
         {position && (
           <>
             {' '}
-            · epoch {epochShown} of {position.epochs} · step {formatCount(position.stepInEpoch)} of{' '}
+            · epoch {shown!.epoch} of {position.epochs} · step {formatCount(shown!.step)} of{' '}
             {formatCount(position.stepsPerEpoch)}
           </>
         )}

@@ -1,15 +1,26 @@
 import { distillActive, useDistillStore } from '../store/distillStores';
 import { useDatasetStore } from '../store/stores';
-import { importTeacher, loadShippedTeacher } from '../store/trainingActions';
+import {
+  cancelTeacherMeasurement,
+  importTeacher,
+  loadShippedTeacher,
+  measureTeacher,
+} from '../store/trainingActions';
 import { useTeacherStore, useTrainingStore } from '../store/trainingStores';
 import { hasLiveRun, isActive } from '../store/trainingState';
+import type { TeacherInfo } from '../worker/protocol';
 import { formatPercent } from './format';
 
 const SOURCE_TEXT = { shipped: 'Shipped teacher', imported: 'Imported teacher', trained: 'Trained here' };
+const ACCURACY_SOURCE_TEXT = {
+  stored: 'stored with the model',
+  measured: 'measured in this browser',
+  training: 'after the last epoch',
+};
 
 /** The teacher the lab distils from: where it came from, its test accuracy, and other ways to get one. */
 export function TeacherSource() {
-  const { shipped, busy, info } = useTeacherStore();
+  const { shipped, loading: busy, measuring, measurementCancelled, info } = useTeacherStore();
   const dataset = useDatasetStore((s) => s.summary);
   const run = useTrainingStore((s) => s.teacher);
   const trainedHere = run.status !== 'idle' && run.config !== null;
@@ -18,13 +29,20 @@ export function TeacherSource() {
   const distilling = useDistillStore(distillActive);
   const training = isActive(run.status) || distilling;
 
-  let current: { source: string; preset: string; accuracy: number | null; on: string | null } | null = null;
+  let current: {
+    source: string;
+    preset: string;
+    accuracy: number | null;
+    on: string | null;
+    from: TeacherInfo['accuracySource'];
+  } | null = null;
   if (trainedHere) {
     current = {
       source: SOURCE_TEXT.trained,
       preset: run.config!.model,
       accuracy: lastEpoch?.testAccuracy ?? null,
       on: run.datasetName,
+      from: 'training',
     };
   } else if (info) {
     current = {
@@ -32,6 +50,7 @@ export function TeacherSource() {
       preset: info.preset,
       accuracy: info.testAccuracy,
       on: dataset && dataset.id === info.datasetId ? dataset.name : null,
+      from: info.accuracySource,
     };
   }
 
@@ -43,15 +62,53 @@ export function TeacherSource() {
           <strong
             data-testid="teacher-accuracy"
             data-accuracy={current.accuracy ?? ''}
-            aria-busy={busy && current.accuracy === null}
+            data-source={current.from ?? ''}
+            aria-busy={measuring && current.accuracy === null}
           >
             {current.accuracy !== null
               ? formatPercent(current.accuracy)
-              : busy
+              : busy || measuring
                 ? 'measuring…'
-                : 'after the first epoch'}
+                : trainedHere
+                  ? 'after the first epoch'
+                  : 'not measured'}
           </strong>
           {current.on && <span className="hint"> on the test split of {current.on}</span>}
+          {current.accuracy !== null && current.from && (
+            <span className="hint" data-testid="teacher-accuracy-source">
+              {' '}
+              ({ACCURACY_SOURCE_TEXT[current.from]})
+            </span>
+          )}
+          {!trainedHere && measuring && (
+            <span className="measure-status" data-testid="teacher-measuring">
+              {' '}
+              · {current.accuracy !== null ? 'checking it on this browser…' : ''}
+              <button
+                type="button"
+                className="link-button"
+                data-testid="teacher-measure-cancel"
+                onClick={() => void cancelTeacherMeasurement()}
+              >
+                Cancel
+              </button>
+            </span>
+          )}
+          {!trainedHere && !measuring && !busy && (measurementCancelled || current.accuracy === null) && (
+            <span className="measure-status">
+              {' '}
+              {measurementCancelled && '· measurement cancelled '}
+              <button
+                type="button"
+                className="link-button"
+                data-testid="teacher-measure"
+                disabled={training}
+                onClick={() => void measureTeacher()}
+              >
+                Measure now
+              </button>
+            </span>
+          )}
         </p>
       ) : (
         <p>{busy || shipped === 'unknown' ? 'Looking for the shipped teacher…' : 'No teacher yet.'}</p>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatPercent, formatSi } from './format';
+import { epochAndStep, formatDuration, formatPercent, formatSi } from './format';
 
 describe('formats', () => {
   it('durations, coarse', () => {
@@ -23,5 +23,15 @@ describe('formats', () => {
     expect(formatPercent(0.8523)).toBe('85.2%');
     expect(formatPercent(1)).toBe('100.0%');
     expect(formatPercent(Number.NaN)).toBe('n/a');
+  });
+
+  it('a finished epoch reads as complete, not as the next one at step 0', () => {
+    const at = (completedEpochs: number, stepInEpoch: number) =>
+      epochAndStep({ completedEpochs, stepInEpoch, stepsPerEpoch: 157, epochs: 3 });
+    expect(at(0, 0)).toEqual({ epoch: 1, step: 0 });
+    expect(at(0, 42)).toEqual({ epoch: 1, step: 42 });
+    expect(at(1, 0)).toEqual({ epoch: 1, step: 157 });
+    expect(at(1, 1)).toEqual({ epoch: 2, step: 1 });
+    expect(at(3, 0)).toEqual({ epoch: 3, step: 157 });
   });
 });

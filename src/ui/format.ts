@@ -28,3 +28,18 @@ export function formatSi(value: number): string {
 /** A fraction as a percentage with one decimal: 0.8523 -> "85.2%"; NaN (nothing to measure) -> "n/a". */
 export const formatPercent = (fraction: number): string =>
   Number.isFinite(fraction) ? `${(fraction * 100).toFixed(1)}%` : 'n/a';
+
+/**
+ * The epoch and step a progress line names. At an epoch boundary the epoch just finished is shown as
+ * complete ("epoch 1 of 1 · step 157 of 157"), not as the next one at step 0; before any step, epoch 1 step 0.
+ */
+export function epochAndStep(position: {
+  readonly completedEpochs: number;
+  readonly stepInEpoch: number;
+  readonly stepsPerEpoch: number;
+  readonly epochs: number;
+}): { readonly epoch: number; readonly step: number } {
+  const { completedEpochs, stepInEpoch, stepsPerEpoch, epochs } = position;
+  if (stepInEpoch === 0 && completedEpochs > 0) return { epoch: completedEpochs, step: stepsPerEpoch };
+  return { epoch: Math.min(completedEpochs + 1, epochs), step: stepInEpoch };
+}

@@ -13,7 +13,13 @@ import type { RunEnd, RunListener } from '../engine/training/trainingRun';
 import { pairModelFiles } from './modelFilePair';
 import { ProgressForwarder } from './progress';
 import type { DistillSessionListener } from '../engine/session';
-import type { DistillListener, EngineApi, TrainingListener } from './protocol';
+import type {
+  AnchorPreviewListener,
+  DistillListener,
+  EngineApi,
+  SplitLogits,
+  TrainingListener,
+} from './protocol';
 
 // Once, before any training: BatchNorm's backward pass without input-sized temporaries (every backend).
 registerFastBatchNormGradient();
@@ -144,6 +150,10 @@ async function reportDistill(
   }
 }
 
+/** The explorer's logits go to the UI without a copy (the session hands out its own copy each time). */
+const transferLogits = (logits: SplitLogits) =>
+  Comlink.transfer(logits, [logits.logits.buffer as ArrayBuffer, logits.labels.buffer as ArrayBuffer]);
+
 const readFile = async (file: File) => new Uint8Array(await file.arrayBuffer());
 
 const api: EngineApi = {
@@ -188,6 +198,12 @@ const api: EngineApi = {
     });
   },
   measureTeacher: () => session.measureTeacher(),
+  async teacherInfo() {
+    return session.teacherInfo();
+  },
+  async cancelTeacherMeasurement() {
+    session.cancelTeacherMeasurement();
+  },
   async distillMethods() {
     return session.distillMethods();
   },
@@ -198,6 +214,24 @@ const api: EngineApi = {
   },
   async stopDistill() {
     session.stopDistill();
+  },
+  teacherLogits: async () => transferLogits(await session.teacherLogits()),
+  studentLogits: async (source) => transferLogits(await session.studentLogits(source)),
+  async previewAnchors(perClass, listener) {
+    try {
+      return await session.previewAnchors(perClass, (done, total) => listener.progress(done, total));
+    } finally {
+      (listener as unknown as Comlink.Remote<AnchorPreviewListener>)[Comlink.releaseProxy]();
+    }
+  },
+  runAnchors: () => session.runAnchors(),
+  anchorNeighbours: (record) => session.anchorNeighbours(record),
+  async testImages(indices) {
+    const images = session.testImages(indices);
+    return Comlink.transfer(
+      images,
+      images.map((s) => s.rgba.buffer as ArrayBuffer),
+    );
   },
   benchmark: (presetId, options) => benchmarkTrainingStep(presetId, options),
 };

@@ -7,12 +7,25 @@ import type { BackendName } from '../engine/backend/chooseBackend';
 import type { BackendReport } from '../engine/backend/initBackend';
 import type { PreparedSetId } from '../engine/data/prepared';
 import type { StepBenchmark } from '../engine/benchmark';
+import type {
+  AnchorGalleryView,
+  AnchorNeighbours,
+  GalleryAnchor,
+  GalleryImage,
+} from '../engine/distill/anchorGallery';
 import type { DistillConfig, DistillMethodInfo } from '../engine/distill/distillRun';
 import type { MethodParam } from '../engine/distill/method';
 import type { SampleImage } from '../engine/data/samples';
 import type { DatasetSummary } from '../engine/data/stats';
+import type { SplitLogits, StudentSource } from '../engine/explorer/splitLogits';
 import type { ModelRole } from '../engine/models/presets';
-import type { DistillSetup, RestoredRun, SavedRunSummary, TeacherInfo } from '../engine/session';
+import type {
+  DistillSetup,
+  RestoredRun,
+  SavedRunSummary,
+  TeacherInfo,
+  TeacherMeasurement,
+} from '../engine/session';
 import type { TrainConfig } from '../engine/training/hyperparams';
 import type { NamedFile, PresetInfo } from '../engine/training/labModels';
 import type { EpochLog, StepLog } from '../engine/training/trainer';
@@ -20,6 +33,10 @@ import type { RunEnd, RunPosition } from '../engine/training/trainingRun';
 import type { ProgressUpdate } from './progress';
 
 export type {
+  AnchorGalleryView,
+  AnchorNeighbours,
+  GalleryAnchor,
+  GalleryImage,
   BackendName,
   BackendReport,
   DatasetSummary,
@@ -39,8 +56,11 @@ export type {
   SampleImage,
   SavedRunSummary,
   StepBenchmark,
+  SplitLogits,
   StepLog,
+  StudentSource,
   TeacherInfo,
+  TeacherMeasurement,
   TrainConfig,
 };
 
@@ -67,6 +87,11 @@ export interface DistillListener {
   progress(update: DistillProgress): void;
 }
 
+/** Where an anchor preview reports how many training images the teacher has read (Comlink.proxy). */
+export interface AnchorPreviewListener {
+  progress(done: number, total: number): void;
+}
+
 export interface EngineApi {
   initBackend(requested?: BackendName): Promise<BackendReport>;
   usePreparedSet(id: PreparedSetId): Promise<DatasetSummary>;
@@ -91,12 +116,19 @@ export interface EngineApi {
   discardSavedRun(role: ModelRole): Promise<void>;
   /** The role's current model as model.json + weights.bin. */
   exportModel(role: ModelRole): Promise<NamedFile[]>;
-  /** The shipped teacher, loaded and measured on the active test split; null when the lab ships none. */
+  /**
+   * The shipped teacher, loaded (not measured: an accuracy stored with it shows at once; `measureTeacher`
+   * confirms it afterwards); null when the lab ships none.
+   */
   loadShippedTeacher(): Promise<TeacherInfo | null>;
   /** A teacher from two chosen files (model .json + weights); on any error the current teacher stays. */
   importTeacher(files: File[]): Promise<TeacherInfo>;
-  /** The current teacher's accuracy on the active dataset's test split, measured now. */
-  measureTeacher(): Promise<TeacherInfo>;
+  /** The current teacher's accuracy on the active test split, measured now; a run starting cancels it. */
+  measureTeacher(): Promise<TeacherMeasurement>;
+  /** The current teacher with its accuracy on the active dataset where known (stored or measured); null: none. */
+  teacherInfo(): Promise<TeacherInfo | null>;
+  /** Stops a teacher measurement in flight (it then resolves 'cancelled'). */
+  cancelTeacherMeasurement(): Promise<void>;
   /** Every distillation method (registry order) with its declared parameters, as plain data. */
   distillMethods(): Promise<DistillMethodInfo[]>;
   /**
@@ -110,6 +142,21 @@ export interface EngineApi {
   pauseDistill(): Promise<void>;
   /** Ends the distillation (at its next step when running). */
   stopDistill(): Promise<void>;
+  /**
+   * The current teacher's logits on every test image of the active dataset (the temperature explorer's cache:
+   * computed once per teacher, dataset and weights, in slices); `logits` and `labels` are transferred.
+   */
+  teacherLogits(): Promise<SplitLogits>;
+  /** As teacherLogits, for the latest distillation's student or the Student panel's model. */
+  studentLogits(source: StudentSource): Promise<SplitLogits>;
+  /** The current teacher's anchors by AKD's rule, `perClass` per class, before any training (the gallery). */
+  previewAnchors(perClass: number, listener: AnchorPreviewListener): Promise<AnchorGalleryView>;
+  /** The latest distillation's anchors with their masks now (final once it ended); null: its method has none. */
+  runAnchors(): Promise<AnchorGalleryView | null>;
+  /** A training image's 8 nearest in the teacher's feature space and the 8 least central of its class. */
+  anchorNeighbours(record: number): Promise<AnchorNeighbours>;
+  /** Chosen test images of the active dataset (by index), ready to draw. */
+  testImages(indices: number[]): Promise<SampleImage[]>;
   /** Training-step speed of a preset on the active backend (for `npm run bench`; not used by the UI). */
   benchmark(
     presetId: string,

@@ -34,6 +34,11 @@ export interface ModelMetadata {
   readonly normalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
   /** Outputs in order; only logits matter for plain inference. */
   readonly outputs: readonly string[];
+  /**
+   * Top-1 on the test split of prepared sets, by set id ('embedded', 'full'), as measured when the model was
+   * trained, evaluated or shipped: a teacher's accuracy shows at once instead of after a fresh measurement.
+   */
+  readonly testAccuracy?: Readonly<Record<string, number>>;
 }
 
 export interface RunState {
@@ -52,6 +57,7 @@ export function modelMetadata(
   model: tf.LayersModel,
   preset: string,
   role: 'teacher' | 'student',
+  testAccuracy?: Readonly<Record<string, number>>,
 ): ModelMetadata {
   return {
     preset,
@@ -59,7 +65,16 @@ export function modelMetadata(
     classNames: CIFAR10_CLASSES,
     normalization: { mean: [...CIFAR10_MEAN], std: [...CIFAR10_STD] },
     outputs: model.outputs.map((o) => o.name.split('/')[0]!),
+    ...(testAccuracy && Object.keys(testAccuracy).length ? { testAccuracy } : {}),
   };
+}
+
+/** A stored accuracy map, with values that are not proportions (a hand-edited model.json) left out. */
+export function storedAccuracies(metadata: ModelMetadata | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, value] of Object.entries(metadata?.testAccuracy ?? {}))
+    if (typeof value === 'number' && value >= 0 && value <= 1) out[id] = value;
+  return out;
 }
 
 /** model.json + weights.bin of a model, in the format tf.loadLayersModel reads. */

@@ -5,7 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { IMAGE_BYTES, type ImageSplit } from '../data/cifar10';
 import { flopsPerImage, MODEL_PRESETS, type ModelRole } from '../models/presets';
-import { checkArchitecture, loadModel, modelFiles, modelMetadata } from './checkpoint';
+import { checkArchitecture, loadModel, modelFiles, modelMetadata, storedAccuracies } from './checkpoint';
 import { evaluateModel } from './trainer';
 import type { YieldToHost } from './trainingRun';
 
@@ -44,13 +44,17 @@ export interface NamedFile {
   readonly bytes: Uint8Array;
 }
 
-/** model.json + weights.bin, loadable with tf.loadLayersModel and by this lab's teacher import. */
+/**
+ * model.json + weights.bin, loadable with tf.loadLayersModel and by this lab's teacher import; known test
+ * accuracies (by prepared set id) travel in its metadata.
+ */
 export async function exportModel(
   model: tf.LayersModel,
   preset: string,
   role: ModelRole,
+  testAccuracy?: Readonly<Record<string, number>>,
 ): Promise<NamedFile[]> {
-  const files = await modelFiles(model, modelMetadata(model, preset, role));
+  const files = await modelFiles(model, modelMetadata(model, preset, role, testAccuracy));
   return Object.entries(files).map(([name, data]) => ({
     name,
     bytes: typeof data === 'string' ? new TextEncoder().encode(data) : data,
@@ -68,8 +72,9 @@ export async function loadTeacher(
   modelJson: Uint8Array,
   weights: Uint8Array,
   name: string,
-): Promise<{ model: tf.LayersModel; preset: string }> {
+): Promise<{ model: tf.LayersModel; preset: string; testAccuracy: Record<string, number> }> {
   const { model, metadata } = await loadModel(modelJson, weights, name);
+  const testAccuracy = storedAccuracies(metadata);
   try {
     const teachers = teacherPresetIds();
     if (metadata) {
@@ -80,13 +85,13 @@ export async function loadTeacher(
         );
       }
       checkArchitecture(model, metadata.preset, name);
-      return { model, preset: metadata.preset };
+      return { model, preset: metadata.preset, testAccuracy };
     }
     const mismatches: string[] = [];
     for (const preset of teachers) {
       try {
         checkArchitecture(model, preset, name);
-        return { model, preset };
+        return { model, preset, testAccuracy };
       } catch (error) {
         mismatches.push((error as Error).message.replace(`${name}: `, ''));
       }
@@ -108,6 +113,7 @@ export async function accuracyInSlices(
   yieldToHost: YieldToHost,
   sliceSize = 250,
 ): Promise<number> {
+  // (A host that wants to cancel throws from yieldToHost: the slice in hand is dropped with its tensors freed.)
   if (split.count === 0) return Number.NaN;
   let correct = 0;
   for (let start = 0; start < split.count; start += sliceSize) {
