@@ -45,3 +45,11 @@ export {
 } from './distill/method';
 export { DISTILL_METHODS, findMethod } from './distill/registry';
 export { interpolationMatrix, resizeBilinear, upsampleMasks } from './distill/resize';
+export { energyScore, entropyScore, mspScore } from './metrics/softmaxScores';
+export { aupr } from './metrics/aupr';
+export { fpr95 } from './metrics/fpr95';
+export { expectedCalibrationError, type ReliabilityBin, reliabilityBins } from './metrics/calibration';
+export { type OodModel, type OodProgress, type OodRequest, OodLab } from './ood/oodLab';
+export type { OodModelResult, OodResult, OodRow, OodSetInfo } from './ood/oodTypes';
+export { BUILT_IN_OOD_SETS, noiseSet, oodSetFromFiles } from './ood/oodSets';
+export { OOD_SCORES, type OodScore, scoreImages } from './ood/scoreImages';

@@ -44,9 +44,9 @@ export function reliabilityBins(
     let b = Math.min(bins - 1, Math.max(0, Math.ceil(c * bins) - 1));
     while (b > 0 && c <= edges[b]!) b--;
     while (b < bins - 1 && c > edges[b + 1]!) b++;
-    counts[b]++;
-    sums[b] += c;
-    if (correct[i]) hits[b]++;
+    counts[b] = counts[b]! + 1;
+    sums[b] = sums[b]! + c;
+    if (correct[i]) hits[b] = hits[b]! + 1;
   }
   return Array.from({ length: bins }, (_, b) => ({
     lower: edges[b]!,
