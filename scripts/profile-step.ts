@@ -1,7 +1,8 @@
 /**
  * Profiles one training step on wasm in Node, per tfjs kernel: `npx tsx scripts/profile-step.ts PRESET`.
  * Used to find where step time goes (see the wasm kernels in src/engine/backend/). SLOW_BN=1 uses tfjs's own
- * BatchNorm gradient; DETAIL=<kernel> breaks one kernel down by shape.
+ * BatchNorm gradient; DETAIL=<kernel> breaks one kernel down by shape; CPU_TIME=1 times kernels in this
+ * process's CPU time instead of wall time, so that other processes sharing the cores do not inflate them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from '../src/engine/backend/batchNormGradient';
@@ -9,6 +10,16 @@ import { initBackend } from '../src/engine/backend/initBackend';
 import { findPreset } from '../src/engine/models/presets';
 if (process.env.SLOW_BN !== '1') registerFastBatchNormGradient();
 await initBackend('wasm');
+if (process.env.CPU_TIME === '1') {
+  // The wasm backend times a kernel as the wall time of its synchronous call; CPU time is the same call's
+  // cost without the time the OS gave to other processes.
+  tf.backend().time = async (f: () => void) => {
+    const start = process.cpuUsage();
+    f();
+    const used = process.cpuUsage(start);
+    return { kernelMs: (used.user + used.system) / 1000 };
+  };
+}
 const model = findPreset(process.argv[2] ?? 'vgg-bn').build(1);
 const opt = tf.train.momentum(0.05, 0.9);
 const x = tf.randomNormal([64, 32, 32, 3]);

@@ -3,7 +3,8 @@
  * on it (DESIGN.md §5), plus faster stand-ins for wasm kernels that dominate a training step: its
  * Conv2DBackpropInput (a naive loop), Sum and Mean over leading axes (a generic transpose first), and Identity
  * and same-dtype Cast (full copies). Each one is composed from wasm's own registered kernels, so the data
- * never leaves the wasm heap and no second backend has to be initialised.
+ * never leaves the wasm heap and no second backend has to be initialised. Conv2DBackpropFilter and MaxPoolGrad
+ * are loops over the wasm heap (wasmHeapKernels.ts), registered here with the rest.
  */
 import {
   backend_util,
@@ -11,8 +12,6 @@ import {
   type CastAttrs,
   type CastInputs,
   Conv2DBackpropFilter,
-  type Conv2DBackpropFilterAttrs,
-  type Conv2DBackpropFilterInputs,
   Conv2DBackpropInput,
   type Conv2DBackpropInputAttrs,
   type Conv2DBackpropInputInputs,
@@ -26,10 +25,8 @@ import {
   Identity,
   type IdentityInputs,
   type KernelBackend,
-  type KernelConfig,
   type KernelFunc,
-  type NamedAttrMap,
-  type NamedTensorInfoMap,
+  MaxPoolGrad,
   Mean,
   registerKernel,
   Sum,
@@ -39,72 +36,11 @@ import {
   unregisterKernel,
   util,
 } from '@tensorflow/tfjs-core';
-
-const BACKEND = 'wasm';
+import { BACKEND, composite, type KernelScope } from './kernelScope';
+import { heapKernels } from './wasmHeapKernels';
 
 type Shape4 = [number, number, number, number];
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
-
-/**
- * Runs wasm kernels and keeps every intermediate they return, so that a composite kernel frees each one
- * exactly once, also when it throws half way.
- */
-class KernelScope {
-  private readonly temps: TensorInfo[] = [];
-
-  constructor(private readonly backend: KernelBackend) {}
-
-  run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
-    // Looked up per call rather than captured at registration, so import order of this module and the
-    // wasm backend does not matter.
-    const kernel = getKernel(kernelName, BACKEND) as KernelConfig | undefined;
-    if (kernel == null) {
-      throw new Error(`wasmGradients: wasm kernel '${kernelName}' is not registered`);
-    }
-    return this.runFunc(kernelName, kernel.kernelFunc, inputs, attrs);
-  }
-
-  /** Runs a kernel function directly: for wasm's own kernel under a name that ours has taken over. */
-  runFunc(
-    kernelName: string,
-    kernelFunc: KernelFunc,
-    inputs: NamedTensorInfoMap,
-    attrs: NamedAttrMap = {},
-  ): TensorInfo {
-    const out = kernelFunc({ inputs, backend: this.backend, attrs });
-    if (Array.isArray(out)) {
-      throw new Error(`wasmGradients: wasm kernel '${kernelName}' returned several outputs`);
-    }
-    this.temps.push(out);
-    return out;
-  }
-
-  reshape(x: TensorInfo, shape: number[]): TensorInfo {
-    return this.run('Reshape', { x }, { shape });
-  }
-
-  /** Frees every intermediate but `keep`; a Reshape shares its source's dataId with a refcount, so this is safe. */
-  disposeAllBut(keep: TensorInfo | undefined): void {
-    for (const t of this.temps) {
-      if (t !== keep) {
-        this.backend.disposeData(t.dataId);
-      }
-    }
-    this.temps.length = 0;
-  }
-}
-
-function composite(backend: unknown, body: (scope: KernelScope) => TensorInfo): TensorInfo {
-  // KernelFunc types the backend as `{}`; for backendName 'wasm' the engine always passes its BackendWasm.
-  const scope = new KernelScope(backend as KernelBackend);
-  let result: TensorInfo | undefined;
-  try {
-    result = body(scope);
-    return result;
-  } finally {
-    scope.disposeAllBut(result);
-  }
-}
 
 function explicitPad(top: number, bottom: number, left: number, right: number): ExplicitPad {
   return [
@@ -144,64 +80,10 @@ function reachPad(
 }
 
 /**
- * dW[kh,kw,ci,co] = sum_{n,oh,ow} x[n, oh*s+kh-pT, ow*s+kw-pL, ci] * dy[n,oh,ow,co]. That is a forward conv
- * with x as [Cin,H,W,N] (batch = Cin, channels = N) and dy as an [OH,OW,N,Cout] filter dilated by the
- * forward stride, so XNNPACK's conv does the heavy lifting.
- */
-const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
-  const { x, dy } = inputs as Conv2DBackpropFilterInputs;
-  // Kernel attrs arrive as the untyped NamedAttrMap; tfjs-core's conv2DBackpropFilter op fills exactly these.
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    attrs as unknown as Conv2DBackpropFilterAttrs;
-  if (x == null || dy == null) throw new Error('wasmGradients: Conv2DBackpropFilter needs x and dy');
-  if (dataFormat === 'NCHW') {
-    // wasm's Conv2D itself only runs channelsLast, so there is nothing to build NCHW from.
-    throw new Error("wasmGradients: Conv2DBackpropFilter supports dataFormat 'NHWC' only, got 'NCHW'");
-  }
-  if (x.shape.length !== 4) throw new Error('wasmGradients: Conv2DBackpropFilter expects a rank-4 x');
-
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  const [kh, kw, cin, cout] = filterShape;
-  assertShape('Conv2DBackpropFilter dy', dy.shape, [info.batchSize, info.outHeight, info.outWidth, cout]);
-
-  const padBottom = reachPad(kh, info.outHeight, info.strideHeight, info.inHeight, info.padInfo.top);
-  const padRight = reachPad(kw, info.outWidth, info.strideWidth, info.inWidth, info.padInfo.left);
-
-  return composite(backend, (s) => {
-    const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
-    const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    const conv = s.run(
-      'Conv2D',
-      { x: xT, filter: dyT },
-      {
-        strides: [1, 1],
-        dilations: [info.strideHeight, info.strideWidth],
-        pad: explicitPad(info.padInfo.top, padBottom, info.padInfo.left, padRight),
-        dataFormat: 'NHWC',
-      },
-    );
-    // The conv may produce rows/cols past kh/kw when the stride leaves x's tail unused; they are not weights.
-    const cropped =
-      conv.shape[1] === kh && conv.shape[2] === kw
-        ? conv
-        : s.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [cin, kh, kw, cout] });
-    return s.run('Transpose', { x: cropped }, { perm: [1, 2, 0, 3] });
-  });
-};
-
-/**
- * Same idea as Conv2DBackpropFilter, but depthwise must not sum over channels, so the batch is folded into
- * the channel axis instead of the batch axis: x as [1,H,W,N*C], dy as an [OH,OW,N*C,M] depthwise filter,
- * then the N partial filters are summed.
+ * dW[kh,kw,c,m] = sum_{n,oh,ow} x[n, oh*s+kh-pT, ow*s+kw-pL, c] * dy[n,oh,ow,c*M+m]: a depthwise conv with x
+ * as [1,H,W,N*C] (the batch folded into the channel axis, which must not be summed over) and dy as an
+ * [OH,OW,N*C,M] depthwise filter dilated by the forward stride, so XNNPACK does the heavy lifting; then the N
+ * partial filters are summed.
  */
 const depthwiseConv2dNativeBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as DepthwiseConv2dNativeBackpropFilterInputs;
@@ -487,8 +369,9 @@ const cast: KernelFunc = (args) => {
 type Mode = 'add' | 'replace' | 'wrap';
 
 const KERNELS: ReadonlyArray<{ name: string; kernelFunc: KernelFunc; mode: Mode }> = [
-  { name: Conv2DBackpropFilter, kernelFunc: conv2DBackpropFilter, mode: 'add' },
+  { name: Conv2DBackpropFilter, kernelFunc: heapKernels.conv2DBackpropFilter, mode: 'add' },
   { name: Conv2DBackpropInput, kernelFunc: conv2DBackpropInput, mode: 'replace' },
+  { name: MaxPoolGrad, kernelFunc: heapKernels.maxPoolGrad, mode: 'replace' },
   { name: DepthwiseConv2dNativeBackpropFilter, kernelFunc: depthwiseConv2dNativeBackpropFilter, mode: 'add' },
   { name: DepthwiseConv2dNativeBackpropInput, kernelFunc: depthwiseConv2dNativeBackpropInput, mode: 'add' },
   { name: Sum, kernelFunc: leadingAxesReduction(Sum), mode: 'wrap' },

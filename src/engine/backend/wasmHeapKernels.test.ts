@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs-core';
+// See wasmGradients.test.ts: this import must stay below the tfjs-core one.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { registerWasmGradientKernels } from './wasmGradients';
+import { MAX_IM2COL_FLOATS } from './wasmHeapKernels';
+
+type Backend = 'cpu' | 'wasm';
+type Pad = 'same' | 'valid' | number;
+
+async function readOn(name: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+  const outs = tf.tidy(fn);
+  const data = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outs);
+  return data;
+}
+
+/** Uniform in [-1, 1) from a fixed linear congruential sequence, quantised when `levels` is given (ties). */
+function values(size: number, seed: number, levels = 0): Float32Array {
+  let a = seed >>> 0;
+  return Float32Array.from({ length: size }, () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    const u = (a / 4294967296) * 2 - 1;
+    return levels > 0 ? Math.round(u * levels) / levels : u;
+  });
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
+    max = Math.max(max, d);
+  }
+  return max;
+}
+
+const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+
+interface PoolCase {
+  x: [number, number, number, number];
+  size: number | [number, number];
+  strides: number | [number, number];
+  pad: Pad;
+  /** Quantise x to this many levels per unit, so that windows hold ties (the first maximum must win). */
+  levels?: number;
+}
+
+const POOL_CASES: PoolCase[] = [
+  { x: [2, 8, 8, 3], size: 2, strides: 2, pad: 'valid' },
+  { x: [2, 7, 9, 4], size: 2, strides: 2, pad: 'same' },
+  // Overlapping windows: one input can be the maximum of several windows, whose dy must add up.
+  { x: [2, 9, 9, 2], size: 3, strides: 1, pad: 'same' },
+  { x: [3, 10, 7, 5], size: [3, 2], strides: [2, 1], pad: 'valid' },
+  { x: [1, 11, 11, 2], size: 3, strides: 2, pad: 1 },
+  { x: [2, 8, 8, 6], size: 2, strides: 2, pad: 'valid', levels: 2 },
+  { x: [2, 9, 9, 3], size: 3, strides: 2, pad: 'same', levels: 1 },
+];
+
+describe('wasm heap kernels', () => {
+  beforeAll(() => {
+    registerWasmGradientKernels();
+  });
+
+  it.each(POOL_CASES)('MaxPoolGrad (via the maxPool gradient) matches cpu: %j', async (c) => {
+    const run = () => {
+      const x = tf.tensor4d(
+        values(
+          c.x.reduce((p, d) => p * d),
+          3,
+          c.levels,
+        ),
+        c.x,
+      );
+      const f = (t: tf.Tensor4D) => {
+        const y = tf.maxPool(t, c.size, c.strides, c.pad);
+        // A non-uniform upstream gradient, so that a dy routed to the wrong input shows.
+        return tf.sum(tf.mul(y, tf.tensor(values(y.size, 5), y.shape)));
+      };
+      return [tf.grad(f)(x)];
+    };
+    const [cpu] = await readOn('cpu', run);
+    const [wasm] = await readOn('wasm', run);
+    expect(maxAbs(cpu!)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(cpu!, wasm!)).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('MaxPoolGrad skips NaN like cpu', async () => {
+    const run = () => {
+      const x = tf.tensor4d([Number.NaN, 1, 2, Number.NaN, -1, -3, Number.NaN, -2], [1, 2, 4, 1]);
+      return [tf.grad((t: tf.Tensor4D) => tf.sum(tf.mul(tf.maxPool(t, 2, 2, 'valid'), 3)))(x)];
+    };
+    const [cpu] = await readOn('cpu', run);
+    const [wasm] = await readOn('wasm', run);
+    expect(Array.from(wasm!)).toEqual(Array.from(cpu!));
+    expect(Array.from(wasm!)).toEqual([0, 3, 3, 0, 0, 0, 0, 0]);
+  });
+
+  it('Conv2DBackpropFilter matches cpu when the batch is split into im2col chunks', async () => {
+    // k * OH * OW = 27 * 32 * 32 floats per image: a batch this size needs at least two chunks.
+    const n = Math.floor(MAX_IM2COL_FLOATS / (27 * 32 * 32)) + 3;
+    const run = () => {
+      const x = tf.tensor4d(values(n * 32 * 32 * 3, 7), [n, 32, 32, 3]);
+      const dy = tf.tensor4d(values(n * 32 * 32 * 2, 8), [n, 32, 32, 2]);
+      return [
+        tf
+          .engine()
+          .runKernel<tf.Tensor>(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 2] },
+          ),
+      ];
+    };
+    const [cpu] = await readOn('cpu', run);
+    const [wasm] = await readOn('wasm', run);
+    const scale = maxAbs(cpu!);
+    expect(scale).toBeGreaterThan(1);
+    // Sums of ~3 * 10^5 float32 products in different orders (cpu's running sum is the less exact one):
+    // relative agreement.
+    expect(maxAbsDiff(cpu!, wasm!)).toBeLessThanOrEqual(1e-4 * scale);
+  });
+
+  it('frees every intermediate of a conv + max-pool gradient', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.engine().backend;
+    const x = tf.tensor4d(values(2 * 6 * 6 * 3, 1), [2, 6, 6, 3]);
+    const before = { tensors: tf.memory().numTensors, data: backend.numDataIds() };
+    const dw = tf.tidy(() =>
+      tf.grad((f: tf.Tensor4D) => tf.sum(tf.maxPool(tf.relu(tf.conv2d(x, f, 1, 'same')), 2, 2, 'valid')))(
+        tf.ones([3, 3, 3, 4]),
+      ),
+    );
+    expect(dw.shape).toEqual([3, 3, 3, 4]);
+    dw.dispose();
+    expect(tf.memory().numTensors).toBe(before.tensors);
+    expect(backend.numDataIds()).toBe(before.data);
+    x.dispose();
+  });
+});

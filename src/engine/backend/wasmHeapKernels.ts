@@ -1,0 +1,189 @@
+/**
+ * Training kernels for the wasm backend written as plain loops over the wasm heap, where composing wasm's own
+ * kernels costs several passes over the data or a slow generic path (docs/design.md, wasm training kernels):
+ *
+ * - MaxPoolGrad: wasm's own recomputes each window's argmax through a generic loop; here one pass over x finds
+ *   the argmax per window and channel (the cpu backend's rule: the first strict maximum, row-major) and adds dy
+ *   there.
+ * - Conv2DBackpropFilter: dW = im2col(x)^T dy, with the transposed im2col written by a loop and the product run
+ *   by wasm's BatchMatMul, which hands a batch-1, untransposed product to XNNPACK's fully-connected operator.
+ *   The im2col matrix is built per chunk of images so that it stays under MAX_IM2COL_FLOATS.
+ */
+import {
+  backend_util,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropFilterInputs,
+  type KernelFunc,
+  type MaxPoolGradAttrs,
+  type MaxPoolGradInputs,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { composite, heapF32, wasmBackendOf } from './kernelScope';
+
+type Shape4 = [number, number, number, number];
+
+/** Largest im2col matrix built at once (floats): 32 MiB; bigger batches are split into chunks of images. */
+export const MAX_IM2COL_FLOATS = 1 << 23;
+
+function assertShape(what: string, actual: readonly number[], expected: readonly number[]): void {
+  if (actual.length !== expected.length || actual.some((d, i) => d !== expected[i])) {
+    throw new Error(`wasmHeapKernels: ${what} has shape [${actual}], expected [${expected}]`);
+  }
+}
+
+const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, input } = inputs as MaxPoolGradInputs;
+  // Kernel attrs arrive as the untyped NamedAttrMap; tfjs-core's maxPool gradient fills exactly these.
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
+  if (dy == null || input == null) throw new Error('wasmHeapKernels: MaxPoolGrad needs dy and input');
+  if (input.shape.length !== 4) throw new Error('wasmHeapKernels: MaxPoolGrad expects a rank-4 input');
+  const info = backend_util.computePool2DInfo(
+    input.shape as Shape4,
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  assertShape('MaxPoolGrad dy', dy.shape, info.outShape);
+  const { batchSize, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+
+  const wasm = wasmBackendOf(backend);
+  const out = wasm.makeOutput([...input.shape], 'float32');
+  const x = heapF32(wasm, input);
+  const g = heapF32(wasm, dy);
+  const dx = heapF32(wasm, out);
+  dx.fill(0);
+  const rowStride = w * c;
+  let gAt = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const image = b * h * rowStride;
+    for (let r = 0; r < oh; r++) {
+      const rCorner = r * sh - top;
+      const rMin = Math.max(0, rCorner);
+      const rMax = Math.min(h, rCorner + fh);
+      for (let q = 0; q < ow; q++) {
+        const qCorner = q * sw - left;
+        const qMin = Math.max(0, qCorner);
+        const qMax = Math.min(w, qCorner + fw);
+        const corner = image + rMin * rowStride + qMin * c;
+        for (let d = 0; d < c; d++, gAt++) {
+          // Strictly greater: the first maximum (row-major) wins, and NaN never does (the cpu backend's rule).
+          let best = Number.NEGATIVE_INFINITY;
+          let bestAt = -1;
+          for (let xr = rMin, row = corner + d; xr < rMax; xr++, row += rowStride) {
+            for (let at = row, end = row + (qMax - qMin) * c; at < end; at += c) {
+              const v = x[at]!;
+              if (v > best) {
+                best = v;
+                bestAt = at;
+              }
+            }
+          }
+          if (bestAt >= 0) dx[bestAt] = dx[bestAt]! + g[gAt]!;
+        }
+      }
+    }
+  }
+  return out;
+};
+
+interface Im2colGeometry {
+  readonly info: backend_util.Conv2DInfo;
+  readonly kh: number;
+  readonly kw: number;
+}
+
+/**
+ * Writes rows (ki, kj, c) x columns (n, oh, ow) of the transposed im2col matrix for images [n0, n1) from xT,
+ * x transposed to [C, N, H, W] so that each row is read in runs along W.
+ */
+function fillIm2colT(xT: Float32Array, cols: Float32Array, g: Im2colGeometry, n0: number, n1: number): void {
+  const { info, kh, kw } = g;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow } = info;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const { top, left } = info.padInfo;
+  const plane = n * h * w;
+  let p = 0;
+  for (let ki = 0; ki < kh; ki++) {
+    for (let kj = 0; kj < kw; kj++) {
+      // The output columns whose input column, ow * sw + kj - left, lies inside x.
+      const lo = Math.min(ow, Math.max(0, Math.ceil((left - kj) / sw)));
+      const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kj) / sw) + 1));
+      for (let c = 0; c < cin; c++) {
+        for (let img = n0; img < n1; img++) {
+          for (let r = 0; r < oh; r++) {
+            const ih = r * sh + ki - top;
+            if (ih < 0 || ih >= h) {
+              cols.fill(0, p, p + ow);
+              p += ow;
+              continue;
+            }
+            const row = c * plane + (img * h + ih) * w + kj - left;
+            let q = 0;
+            for (; q < lo; q++) cols[p + q] = 0;
+            if (sw === 1) for (; q < hi; q++) cols[p + q] = xT[row + q]!;
+            else for (; q < hi; q++) cols[p + q] = xT[row + q * sw]!;
+            for (; q < ow; q++) cols[p + q] = 0;
+            p += ow;
+          }
+        }
+      }
+    }
+  }
+}
+
+const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as Conv2DBackpropFilterInputs;
+  // Kernel attrs arrive as the untyped NamedAttrMap; tfjs-core's conv2DBackpropFilter op fills exactly these.
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    attrs as unknown as Conv2DBackpropFilterAttrs;
+  if (x == null || dy == null) throw new Error('wasmHeapKernels: Conv2DBackpropFilter needs x and dy');
+  if (dataFormat === 'NCHW') {
+    // wasm's Conv2D itself only runs channelsLast, so nothing upstream produces NCHW here.
+    throw new Error("wasmHeapKernels: Conv2DBackpropFilter supports dataFormat 'NHWC' only, got 'NCHW'");
+  }
+  if (x.shape.length !== 4) throw new Error('wasmHeapKernels: Conv2DBackpropFilter expects a rank-4 x');
+  const info = backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const [kh, kw, cin, cout] = filterShape;
+  const n = info.batchSize;
+  const perImage = info.outHeight * info.outWidth;
+  assertShape('Conv2DBackpropFilter dy', dy.shape, [n, info.outHeight, info.outWidth, cout]);
+  const k = kh * kw * cin;
+  const chunk = Math.max(1, Math.floor(MAX_IM2COL_FLOATS / (k * perImage)));
+  const wasm = wasmBackendOf(backend);
+
+  return composite(backend, (s) => {
+    const xT = s.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
+    const dy2 = s.reshape(dy, [n * perImage, cout]);
+    let total: TensorInfo | undefined;
+    for (let n0 = 0; n0 < n; n0 += chunk) {
+      const n1 = Math.min(n, n0 + chunk);
+      const cols = s.output([k, (n1 - n0) * perImage]);
+      // Views after the allocation: it may have grown (and so detached) the heap.
+      fillIm2colT(heapF32(wasm, xT), heapF32(wasm, cols), { info, kh, kw }, n0, n1);
+      const dyPart =
+        n1 - n0 === n
+          ? dy2
+          : s.run('Slice', { x: dy2 }, { begin: [n0 * perImage, 0], size: [(n1 - n0) * perImage, cout] });
+      const part = s.run('BatchMatMul', { a: cols, b: dyPart }, { transposeA: false, transposeB: false });
+      total = total == null ? part : s.run('Add', { a: total, b: part });
+    }
+    if (total == null) throw new Error('wasmHeapKernels: Conv2DBackpropFilter got an empty batch');
+    return s.reshape(total, [kh, kw, cin, cout]);
+  });
+};
+
+export const heapKernels = { maxPoolGrad, conv2DBackpropFilter };
