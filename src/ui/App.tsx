@@ -4,6 +4,7 @@ import { BackendBadge } from './BackendBadge';
 import { DatasetPanel } from './DatasetPanel';
 import { DistillPanel } from './DistillPanel';
 import { ErrorBanner } from './ErrorBanner';
+import { TemperatureExplorer } from './TemperatureExplorer';
 import { TrainingPanel } from './TrainingPanel';
 import { UpcomingPanel } from './UpcomingPanel';
 import { useFileDrop } from './useFileDrop';
@@ -31,6 +32,7 @@ export function App() {
             <TrainingPanel role="student" />
           </div>
           <DistillPanel />
+          <TemperatureExplorer />
           <UpcomingPanel
             id="anchors"
             title="Anchors"

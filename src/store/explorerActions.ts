@@ -1,0 +1,231 @@
+/**
+ * What the temperature explorer and lecture mode can ask for. The Worker sends the teacher's and a student's
+ * logits on the active test split once per model version (explorerState.ts keeps them); everything else the
+ * explorer shows is computed in the UI from those. Logits are fetched only once the panel has been on screen or
+ * lecture mode is on, and again when the teacher, the student or the dataset changes.
+ */
+import { create } from 'zustand';
+import type { StudentSource } from '../worker/protocol';
+import { chooseMethod, pauseDistill, resumeDistill, startDistill } from './distillActions';
+import { baselineFor, type DistillRunRecord, liveRun } from './distillState';
+import { useDistillStore } from './distillStores';
+import { getEngine, messageOf } from './engineClient';
+import {
+  type ExplorerState,
+  initialExplorerState,
+  missingImages,
+  type PickMode,
+  steppedTemperature,
+  temperatureOf,
+  withPick,
+  withRandomImage,
+  withSteppedImage,
+  withTeacher,
+} from './explorerState';
+import { reportError, useDatasetStore } from './stores';
+import { isActive, type RunStatus } from './trainingState';
+import { useTeacherStore, useTrainingStore } from './trainingStores';
+
+/** `?present=1` opens the lab in lecture mode. */
+const presentInUrl = () =>
+  typeof window !== 'undefined' && new URLSearchParams(window.location.search).get('present') === '1';
+
+export const useExplorerStore = create<ExplorerState>(() => initialExplorerState(presentInUrl()));
+
+const engine = () => getEngine(reportError);
+const update = (change: (state: ExplorerState) => ExplorerState) => useExplorerStore.setState(change);
+
+/** The method lecture mode runs beside its baseline. */
+export const LECTURE_METHOD = 'kd';
+
+let wanted = false;
+
+/** What the teacher's logits depend on: the teacher (loaded, or a run's position) and the dataset. */
+function teacherKey(previous: string | null): string | null {
+  const { summary, status } = useDatasetStore.getState();
+  if (!summary || status !== 'ready') return previous;
+  const run = useTrainingStore.getState().teacher;
+  // A teacher in training changes every step: the explorer keeps what it has until the run settles.
+  if (isActive(run.status)) return previous;
+  const info = useTeacherStore.getState().info;
+  if (info) return `${summary.id}|${info.source}|${info.name}`;
+  if (run.position) return `${summary.id}|run|${run.position.completedEpochs}|${run.position.stepInEpoch}`;
+  return null;
+}
+
+/** The latest distillation the engine holds (its set-up reported), or null. */
+function latestDistillation(): DistillRunRecord | null {
+  const runs = useDistillStore.getState().runs;
+  const last = runs[runs.length - 1];
+  return last?.setup ? last : null;
+}
+
+/** What a student's logits depend on: the source, its run and the epochs it has completed, the dataset. */
+function studentKey(source: StudentSource): string | null {
+  const dataset = useExplorerStore.getState().teacher?.datasetId;
+  if (!dataset) return null;
+  const settled = (status: RunStatus) => (isActive(status) ? 'training' : status);
+  if (source === 'distillation') {
+    const run = latestDistillation();
+    return run && `${dataset}|d${run.id}|${run.epochs.length}|${settled(run.status)}`;
+  }
+  const run = useTrainingStore.getState().student;
+  return run.position && `${dataset}|s|${run.position.completedEpochs}|${settled(run.status)}`;
+}
+
+let teacherRequested: string | null = null;
+
+async function loadTeacherLogits(): Promise<void> {
+  const key = teacherKey(teacherRequested);
+  if (!wanted || key === teacherRequested) return;
+  teacherRequested = key;
+  if (key === null) {
+    update((s) => ({ ...s, teacherStatus: 'idle', teacherMessage: 'No teacher yet.' }));
+    return;
+  }
+  update((s) => ({ ...s, teacherStatus: 'loading', teacherMessage: null }));
+  try {
+    const teacher = await engine().teacherLogits();
+    if (teacherRequested !== key) return;
+    update((s) => withTeacher(s, teacher));
+    void loadImages();
+    void loadStudentLogits();
+  } catch (error) {
+    if (teacherRequested === key)
+      update((s) => ({ ...s, teacherStatus: 'failed', teacherMessage: messageOf(error) }));
+  }
+}
+
+let studentLoaded: string | null = null;
+let studentInFlight = false;
+
+async function loadStudentLogits(): Promise<void> {
+  const { studentSource: source, teacher } = useExplorerStore.getState();
+  if (!wanted || !teacher || studentInFlight) return;
+  const key = studentKey(source);
+  if (key === studentLoaded) return;
+  studentLoaded = key;
+  if (key === null) {
+    update((s) => ({
+      ...s,
+      student: null,
+      studentStatus: 'idle',
+      studentMessage:
+        source === 'distillation'
+          ? 'No distilled student yet: start a distillation.'
+          : 'No student yet: train one in the Student panel.',
+    }));
+    return;
+  }
+  studentInFlight = true;
+  update((s) => ({ ...s, studentStatus: 'loading' }));
+  try {
+    const student = await engine().studentLogits(source);
+    if (useExplorerStore.getState().studentSource === source)
+      update((s) => ({ ...s, student, studentStatus: 'ready', studentMessage: null }));
+  } catch (error) {
+    update((s) => ({ ...s, student: null, studentStatus: 'failed', studentMessage: messageOf(error) }));
+  } finally {
+    studentInFlight = false;
+  }
+  // The student may have moved on (another epoch) while these were computed.
+  void loadStudentLogits();
+}
+
+async function loadImages(): Promise<void> {
+  const missing = missingImages(useExplorerStore.getState());
+  if (!missing.length) return;
+  try {
+    const images = await engine().testImages(missing);
+    const datasetId = useExplorerStore.getState().teacher?.datasetId;
+    if (datasetId !== useDatasetStore.getState().summary?.id) return;
+    update((s) => ({
+      ...s,
+      images: { ...s.images, ...Object.fromEntries(images.map((image) => [image.index, image])) },
+    }));
+  } catch (error) {
+    reportError(messageOf(error));
+  }
+}
+
+const refresh = () => {
+  void loadTeacherLogits();
+  void loadStudentLogits();
+};
+
+let subscribed = false;
+
+/** The explorer is on screen (or lecture mode is on): fetch what it shows, and follow changes from now on. */
+export function wantExplorer(): void {
+  wanted = true;
+  if (!subscribed) {
+    subscribed = true;
+    useDatasetStore.subscribe(refresh);
+    useTeacherStore.subscribe(refresh);
+    useTrainingStore.subscribe(refresh);
+    useDistillStore.subscribe(refresh);
+  }
+  refresh();
+}
+
+export const setTemperature = (temperature: number) => update((s) => ({ ...s, temperature }));
+export const setSlider = (slider: number) => setTemperature(temperatureOf(slider));
+export const stepTemperature = (steps: number) =>
+  update((s) => ({ ...s, temperature: steppedTemperature(s.temperature, steps) }));
+
+function thenImages(change: (state: ExplorerState) => ExplorerState): void {
+  update(change);
+  void loadImages();
+}
+
+export const choosePick = (pick: PickMode) => thenImages((s) => withPick(s, pick));
+export const reshufflePick = () => thenImages((s) => withPick(s, s.pick, s.seed + 1));
+export const showRandomImage = () => thenImages(withRandomImage);
+export const selectImage = (index: number) => thenImages((s) => ({ ...s, selected: index }));
+export const stepImage = (direction: number) => thenImages((s) => withSteppedImage(s, direction));
+
+export function chooseStudentSource(studentSource: StudentSource): void {
+  update((s) => ({ ...s, studentSource, student: null, studentStatus: 'idle', studentMessage: null }));
+  studentLoaded = null;
+  void loadStudentLogits();
+}
+
+export function setPresent(present: boolean): void {
+  update((s) => ({ ...s, present }));
+  if (present) wantExplorer();
+}
+
+/** The newest run of the lecture's method, if any. */
+export function lectureRun(runs: readonly DistillRunRecord[]): DistillRunRecord | null {
+  for (let i = runs.length - 1; i >= 0; i--) if (runs[i]!.method === LECTURE_METHOD) return runs[i]!;
+  return null;
+}
+
+/** After a lecture run: a finished KD run without its baseline gets one, trained next. */
+async function baselineAfterLecture(): Promise<void> {
+  const { runs } = useDistillStore.getState();
+  const run = lectureRun(runs);
+  if (!useExplorerStore.getState().present || liveRun(useDistillStore.getState())) return;
+  if (run?.status === 'done' && !baselineFor(runs, run)) await startDistill('baseline');
+}
+
+/**
+ * Space in lecture mode: pauses the running distillation, resumes a paused one, or (none live) starts a KD run
+ * with the Distillation panel's settings; when it has finished, its baseline trains next, so that both
+ * accuracy curves end up side by side. A finished KD run still without a baseline gets one first.
+ */
+export async function toggleLectureRun(): Promise<void> {
+  const state = useDistillStore.getState();
+  const live = liveRun(state);
+  if (live?.status === 'running') return pauseDistill();
+  if (live?.status === 'paused') {
+    await resumeDistill();
+    return baselineAfterLecture();
+  }
+  if (live) return; // starting, pausing or stopping: wait for it
+  const last = lectureRun(state.runs);
+  if (last?.status === 'done' && !baselineFor(state.runs, last)) return baselineAfterLecture();
+  chooseMethod(LECTURE_METHOD);
+  await startDistill('method');
+  return baselineAfterLecture();
+}
