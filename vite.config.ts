@@ -20,6 +20,14 @@ export default defineConfig({
       output: { minify: false },
     },
   },
+  optimizeDeps: {
+    // Scan the Worker too, so that tfjs is pre-bundled when `npm start` starts, not discovered at the first
+    // visit (which would re-bundle and reload the page under the user). Pre-bundling also turns the CommonJS
+    // files of tfjs-backend-wasm (its thread script) into ES modules: served raw, wasm fails to start under
+    // the dev server and the lab falls back to plain JavaScript. Its .wasm files are passed by URL
+    // (engine.worker.ts), so they are found wherever the bundle lives.
+    entries: ['index.html', 'src/worker/engine.worker.ts'],
+  },
   build: {
     target: 'es2022',
     // tfjs is large by nature; the split is per backend already.

@@ -71,16 +71,18 @@ export async function reshuffleSamples(): Promise<void> {
 let started: Promise<void> | null = null;
 
 /**
- * Start-up, once per page (React's StrictMode runs effects twice): settings from the URL, then the backend and
- * the dataset, which do not wait on each other; then what training needs (presets, saved runs, the teacher) and
- * the distillation methods.
+ * Start-up, once per page (main.tsx calls it before the first render; React's StrictMode runs effects twice):
+ * settings from the URL, the distillation methods, the backend and the dataset, which do not wait on each
+ * other; then what training needs (presets, saved runs, the teacher).
  */
 export function startLab(): Promise<void> {
   started ??= (async () => {
     const { config, problems } = parseUrlConfig(window.location.search);
     for (const problem of problems) reportError(problem);
+    // The methods' declarations need no backend: asked for at once, they are there when the rest is.
+    const methods = prepareDistillation();
     await Promise.all([chooseBackendAction(config.backend), choosePreparedSet(config.set)]);
-    await Promise.all([prepareTraining(), prepareDistillation()]);
+    await Promise.all([prepareTraining(), methods]);
   })();
   return started;
 }
