@@ -76,8 +76,8 @@ describe('wasm heap kernels', () => {
         ),
         c.x,
       );
-      const f = (t: tf.Tensor4D) => {
-        const y = tf.maxPool(t, c.size, c.strides, c.pad);
+      const f = (t: tf.Tensor) => {
+        const y = tf.maxPool(t as tf.Tensor4D, c.size, c.strides, c.pad);
         // A non-uniform upstream gradient, so that a dy routed to the wrong input shows.
         return tf.sum(tf.mul(y, tf.tensor(values(y.size, 5), y.shape)));
       };
@@ -92,7 +92,7 @@ describe('wasm heap kernels', () => {
   it('MaxPoolGrad skips NaN like cpu', async () => {
     const run = () => {
       const x = tf.tensor4d([Number.NaN, 1, 2, Number.NaN, -1, -3, Number.NaN, -2], [1, 2, 4, 1]);
-      return [tf.grad((t: tf.Tensor4D) => tf.sum(tf.mul(tf.maxPool(t, 2, 2, 'valid'), 3)))(x)];
+      return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'), 3)))(x)];
     };
     const [cpu] = await readOn('cpu', run);
     const [wasm] = await readOn('wasm', run);
@@ -131,9 +131,9 @@ describe('wasm heap kernels', () => {
     const x = tf.tensor4d(values(2 * 6 * 6 * 3, 1), [2, 6, 6, 3]);
     const before = { tensors: tf.memory().numTensors, data: backend.numDataIds() };
     const dw = tf.tidy(() =>
-      tf.grad((f: tf.Tensor4D) => tf.sum(tf.maxPool(tf.relu(tf.conv2d(x, f, 1, 'same')), 2, 2, 'valid')))(
-        tf.ones([3, 3, 3, 4]),
-      ),
+      tf.grad((f: tf.Tensor) =>
+        tf.sum(tf.maxPool(tf.relu(tf.conv2d(x, f as tf.Tensor4D, 1, 'same')), 2, 2, 'valid')),
+      )(tf.ones([3, 3, 3, 4])),
     );
     expect(dw.shape).toEqual([3, 3, 3, 4]);
     dw.dispose();

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ExtraParameters, LossFunction, LossTerms } from '../../training/trainer';
+import { freezeTeacher } from '../frozenTeacher';
 import {
   chooseLabelled,
   type DistillMethod,
@@ -185,6 +186,8 @@ async function buildInstance(
     components.forEach(({ component }) => component.dispose?.());
     throw error;
   }
+  // The teacher's pass with its BatchNorms folded into its convs (frozenTeacher.ts); plain CE never runs it.
+  const frozenTeacher = components.length ? freezeTeacher(teacher) : null;
 
   const weightDecay = context.weightDecay ?? 0;
   // originalName, not name: a model built twice in a process gets suffixed names (see crossEntropyLoss).
@@ -204,9 +207,7 @@ async function buildInstance(
         return labelled[i]!;
       });
       const studentOut = student.apply(images, { training }) as tf.Tensor[];
-      const teacherOut = components.length
-        ? stopGradient(() => teacher.apply(images, { training: false }) as tf.Tensor[])
-        : [];
+      const teacherOut = frozenTeacher ? stopGradient(() => frozenTeacher.run(images)) : [];
       const logits = studentOut[0] as tf.Tensor2D;
       const labelledTensor = tf.tensor1d(mask);
       const targets =
@@ -273,6 +274,7 @@ async function buildInstance(
       if (disposed) return;
       disposed = true;
       components.forEach(({ component }) => component.dispose?.());
+      frozenTeacher?.dispose();
     },
   };
 }
