@@ -72,7 +72,7 @@ test("temperature explorer: the teacher's entropy rises with T; bars, heatmap an
   expect(Math.max(...times)).toBeLessThan(50);
 });
 
-test('lecture mode from ?present=1 works from the keyboard: arrows change T and the image, Escape leaves', async ({
+test('lecture mode from ?present=1 works from the keyboard: arrows change T and the image, Space starts and pauses KD, Escape leaves', async ({
   page,
 }) => {
   await openLab(page, '?backend=wasm&present=1');
@@ -96,6 +96,14 @@ test('lecture mode from ?present=1 works from the keyboard: arrows change T and 
   expect(label).toBeTruthy();
   await page.keyboard.press('ArrowUp');
   await expect.poll(selected).toBe(first);
+
+  // Space starts a KD run (the Distillation panel's settings) and pauses it.
+  const kdStatus = lecture.getByTestId('lecture-kd-status');
+  await expect(kdStatus).toContainText('KD: not run yet');
+  await page.keyboard.press(' ');
+  await expect(kdStatus).toContainText(/KD #1: running/, { timeout: 60_000 });
+  await page.keyboard.press(' ');
+  await expect(kdStatus).toContainText(/KD #1: paused/, { timeout: 60_000 });
 
   await page.keyboard.press('Escape');
   await expect(lecture).toBeHidden();

@@ -13,11 +13,11 @@ import type { EntropyPoint } from './useExplorerNumbers';
 export const EntropyCurve = memo(function EntropyCurve({
   points,
   temperature,
-  height,
+  large,
 }: {
   points: readonly EntropyPoint[];
   temperature: number;
-  height: number;
+  large: boolean;
 }) {
   const hasStudent = points.some((p) => p.student !== undefined);
   const last = points[points.length - 1];
@@ -29,7 +29,11 @@ export const EntropyCurve = memo(function EntropyCurve({
       aria-label={`Entropy of the softmax against temperature for the shown image${last ? `; the teacher's is ${last.teacher.toFixed(2)} nats at T = 20` : ''}`}
     >
       <figcaption>Entropy of the softmax (nats) against T, this image</figcaption>
-      <LineChart responsive data={points as EntropyPoint[]} style={{ width: '100%', height }}>
+      <LineChart
+        responsive
+        data={points as EntropyPoint[]}
+        style={{ width: '100%', height: large ? 280 : 220 }}
+      >
         <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
         <XAxis
           dataKey="temperature"
@@ -51,9 +55,23 @@ export const EntropyCurve = memo(function EntropyCurve({
         />
         <Legend verticalAlign="top" />
         <ReferenceLine x={temperature} stroke="#c0392b" strokeDasharray="4 3" />
-        <Line dataKey="teacher" name="teacher" stroke="#2d6cdf" dot={false} isAnimationActive={false} />
+        <Line
+          dataKey="teacher"
+          name="teacher"
+          stroke="#2d6cdf"
+          strokeWidth={large ? 4 : 2}
+          dot={false}
+          isAnimationActive={false}
+        />
         {hasStudent && (
-          <Line dataKey="student" name="student" stroke="#d9822b" dot={false} isAnimationActive={false} />
+          <Line
+            dataKey="student"
+            name="student"
+            stroke="#d9822b"
+            strokeWidth={large ? 4 : 2}
+            dot={false}
+            isAnimationActive={false}
+          />
         )}
       </LineChart>
     </figure>

@@ -1,4 +1,4 @@
-import { useDeferredValue } from 'react';
+import { type ReactNode, useDeferredValue } from 'react';
 import { useExplorerStore } from '../store/explorerActions';
 import { useDatasetStore } from '../store/stores';
 import { EntropyCurve } from './ExplorerCharts';
@@ -9,9 +9,12 @@ import { type ExplorerNumbers, useEntropyCurve } from './useExplorerNumbers';
 export function ExplorerMain({
   numbers,
   large = false,
+  side,
 }: {
   numbers: ExplorerNumbers | null;
   large?: boolean;
+  /** Shown under the entropy curve (lecture mode: the KD run and its baseline). */
+  side?: ReactNode;
 }) {
   const curve = useEntropyCurve();
   // The curve follows T a render later: bars and numbers first, so that a slider move stays quick.
@@ -32,13 +35,16 @@ export function ExplorerMain({
         <p>
           Test image {selected}: <strong data-testid="explorer-label">{classNames[numbers.label]}</strong>
         </p>
+        <ExplorerNumbersView numbers={numbers} classNames={classNames} />
       </div>
       <div className="explorer-distribution">
         <TemperatureSlider />
-        <SoftmaxBars numbers={numbers} classNames={classNames} studentName={student ? 'student' : null} />
-        <ExplorerNumbersView numbers={numbers} classNames={classNames} />
+        <SoftmaxBars numbers={numbers} classNames={classNames} hasStudent={student !== null} />
       </div>
-      <EntropyCurve points={curve} temperature={curveTemperature} height={large ? 300 : 220} />
+      <div className="explorer-side">
+        <EntropyCurve points={curve} temperature={curveTemperature} large={large} />
+        {side}
+      </div>
     </div>
   );
 }

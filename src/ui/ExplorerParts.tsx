@@ -62,11 +62,11 @@ export function TemperatureSlider() {
 export function SoftmaxBars({
   numbers,
   classNames,
-  studentName,
+  hasStudent,
 }: {
   numbers: ExplorerNumbers;
   classNames: readonly string[];
-  studentName: string | null;
+  hasStudent: boolean;
 }) {
   const { ranked, studentP, label } = numbers;
   return (
@@ -75,7 +75,7 @@ export function SoftmaxBars({
         <tr>
           <th scope="col">class</th>
           <th scope="col">teacher</th>
-          {studentP && <th scope="col">student{studentName ? ` (${studentName})` : ''}</th>}
+          {hasStudent && studentP && <th scope="col">student</th>}
         </tr>
       </thead>
       <tbody>
@@ -95,12 +95,16 @@ export function SoftmaxBars({
                 {classIndex === label && <span className="tag">true</span>}
               </th>
               <td>
-                <span className="bar teacher-bar" style={{ width: `${probability * 100}%` }} />
+                <span className="bar-track">
+                  <span className="bar teacher-bar" style={{ width: `${probability * 100}%` }} />
+                </span>
                 <span className="bar-value">{percent(probability)}</span>
               </td>
               {s !== undefined && (
                 <td>
-                  <span className="bar student-bar" style={{ width: `${s * 100}%` }} />
+                  <span className="bar-track">
+                    <span className="bar student-bar" style={{ width: `${s * 100}%` }} />
+                  </span>
                   <span className="bar-value">{percent(s)}</span>
                 </td>
               )}
@@ -131,7 +135,7 @@ export function ExplorerNumbersView({
           <span data-testid="teacher-entropy" data-value={numbers.teacherEntropy}>
             {numbers.teacherEntropy.toFixed(3)}
           </span>{' '}
-          nats <span className="hint">(uniform: {maxEntropy.toFixed(3)})</span>
+          nats <span className="hint">(uniform {maxEntropy.toFixed(3)})</span>
         </dd>
         {numbers.studentEntropy !== null && (
           <>
@@ -143,9 +147,15 @@ export function ExplorerNumbersView({
           KD soft term T<sup>2</sup>·KL(teacher ‖ student)
         </dt>
         <dd data-testid="kd-soft-term" data-value={numbers.kdImage ?? ''}>
-          {numbers.kdImage === null
-            ? 'needs a student'
-            : `${numbers.kdImage.toFixed(4)} this image · ${numbers.kdMean!.toFixed(4)} mean over the test split`}
+          {numbers.kdImage === null ? (
+            'needs a student'
+          ) : (
+            <>
+              {numbers.kdImage.toFixed(3)} <span className="hint">this image</span>
+              <br />
+              {numbers.kdMean!.toFixed(3)} <span className="hint">mean over the test split</span>
+            </>
+          )}
         </dd>
       </dl>
       <p className="dark-knowledge" data-testid="dark-knowledge">

@@ -68,9 +68,13 @@ function LectureRuns() {
         <span>{runText(baseline, 'baseline')}</span>
       </figcaption>
       {points.length === 0 ? (
-        <p className="hint">Press Space to start a KD run; its baseline trains right after it.</p>
+        <p className="hint">
+          {kd
+            ? 'Each run adds a point at the end of each epoch.'
+            : 'Press Space to start a KD run; its baseline trains right after it.'}
+        </p>
       ) : (
-        <LineChart responsive data={points} style={{ width: '100%', height: 300 }}>
+        <LineChart responsive data={points} style={{ width: '100%', height: 280 }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
           <XAxis
             dataKey="epoch"
@@ -125,13 +129,17 @@ export function LectureMode({ numbers }: { numbers: ExplorerNumbers | null }) {
         </button>
       </div>
       {numbers ? (
-        <ExplorerMain numbers={numbers} large />
+        <ExplorerMain numbers={numbers} large side={<LectureRuns />} />
       ) : (
-        <p className="loading">
-          {status === 'loading' ? "Computing the teacher's logits…" : (message ?? 'Waiting for the teacher…')}
-        </p>
+        <>
+          <p className="loading">
+            {status === 'loading'
+              ? "Computing the teacher's logits…"
+              : (message ?? 'Waiting for the teacher…')}
+          </p>
+          <LectureRuns />
+        </>
       )}
-      <LectureRuns />
     </div>
   );
 }
