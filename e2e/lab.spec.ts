@@ -34,9 +34,11 @@ test('opens on the embedded default: backend badge, summary and 40+ real CIFAR-1
   expect(new Set(stats.map((s) => s.hash)).size).toBe(stats.length);
 
   // The places for later features exist and say they are not built, with no made-up content.
-  for (const id of ['anchors', 'ood']) {
+  for (const id of ['anchors']) {
     await expect(page.getByTestId(`panel-${id}`)).toContainText('Not built yet');
   }
+  // The trust panel is built (e2e/ood.spec.ts drives it).
+  await expect(page.getByTestId('ood-panel')).toBeVisible();
   await expect(page.getByTestId('panel-distillation')).toBeVisible();
   await expect(page.getByTestId('panel-teacher')).toBeVisible();
   await expect(page.getByTestId('panel-student')).toBeVisible();

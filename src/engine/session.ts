@@ -18,6 +18,10 @@ import { type DatasetSummary, summarizeDataset } from './data/stats';
 import { datasetFromUploads, type UploadedFile } from './data/upload';
 import { LogitsCache, type SplitLogits, type StudentSource, testSamples } from './explorer/splitLogits';
 import type { ModelRole } from './models/presets';
+import { selectAnchors } from './distill/anchors';
+import { type AnchorChooser, OodLab, type OodModel, type OodProgress, type OodRequest } from './ood/oodLab';
+import { copyOfModel, oodModelKey } from './ood/oodModels';
+import type { OodResult, OodSetInfo } from './ood/oodTypes';
 import { CHECKPOINT_FILES, type RunState } from './training/checkpoint';
 import { parseTrainConfig, type TrainConfig } from './training/hyperparams';
 import {
@@ -166,6 +170,11 @@ export class LabSession {
   /** The anchor gallery's teacher features and rankings, for one dataset (distill/anchorGallery.ts). */
   private anchorExplorer: { readonly explorer: AnchorExplorer; readonly dataset: Dataset } | null = null;
 
+  /** The trust panel's engine (ood/oodLab.ts), the visit's earlier distilled students, each run's own anchors. */
+  private readonly ood = new OodLab((path) => this.host.readPreparedFile(path));
+  private readonly keptStudents: OodModel[] = [];
+  private readonly runAnchorIndices = new WeakMap<DistillRun, readonly number[] | null>();
+
   constructor(private readonly host: SessionHost) {
     this.slots = host.runSlots
       ? { teacher: host.runSlots('teacher'), student: host.runSlots('student') }
@@ -286,6 +295,8 @@ export class LabSession {
       this.distillStarting = false;
     }
     this.distill = { run, teacher: teacher?.model ?? null };
+    // Its anchors, if its method has them, for the trust panel's u(x) (read while the method is alive).
+    this.runAnchorIndices.set(run, (await run.anchorMasks())?.anchors.indices ?? null);
     listener.ready({
       seconds: run.setupSeconds,
       labelledCount: run.labelledCount,
@@ -422,6 +433,112 @@ export class LabSession {
         this.activeDataset(),
         this.yieldToHost,
       );
+    });
+  }
+
+  /**
+   * The models the trust panel can score: the teacher, the Student panel's student, the latest distillation's
+   * student, and the visit's earlier distilled students (copies kept when a new distillation replaced them).
+   */
+  async oodModels(): Promise<OodModel[]> {
+    const models: OodModel[] = [];
+    const teacher = this.currentTeacher();
+    if (teacher) {
+      const info = this.teacherInfoOf(teacher);
+      const version = teacher.kind === 'run' ? positionText(teacher.run.position()) : 'fixed';
+      models.push({
+        key: oodModelKey(teacher.model, version),
+        label: `Teacher: ${info.preset} (${info.source}${teacher.kind === 'run' ? `, ${version}` : ''})`,
+        role: 'teacher',
+        model: teacher.model,
+        ownAnchors: null,
+      });
+    }
+    const studentRun = this.runs.student;
+    if (studentRun) {
+      const version = positionText(studentRun.position());
+      models.push({
+        key: oodModelKey(studentRun.model, version),
+        label: `Student: ${studentRun.config.model} (Student panel, ${version})`,
+        role: 'student',
+        model: studentRun.model,
+        ownAnchors: null,
+      });
+    }
+    models.push(...this.keptStudents);
+    const distill = this.distill?.run;
+    if (distill) {
+      const version = positionText(distill.position());
+      models.push({
+        key: oodModelKey(distill.student, version),
+        label: `Student: ${distill.settings.method}, ${distill.settings.train.model} (latest distillation, ${version})`,
+        role: 'student',
+        model: distill.student,
+        ownAnchors: this.ownAnchorsOf(distill),
+      });
+    }
+    return models;
+  }
+
+  /** The OoD sets to choose from (MNIST, noise, uploads), sized for the active test split. */
+  oodSets(): OodSetInfo[] {
+    return this.ood.sets(this.dataset?.test.count ?? 0);
+  }
+
+  /** An uploaded OoD set; a bad file is refused naming it, and the sets already loaded stay. */
+  addOodSet(files: readonly UploadedFile[]): OodSetInfo {
+    return this.ood.addUpload(files);
+  }
+
+  /** Scores the chosen models on the test split and OoD sets (cached per model and set); null when cancelled. */
+  async runOod(request: OodRequest, onProgress: (progress: OodProgress) => void): Promise<OodResult | null> {
+    this.refuseWhileTraining('run the OoD analysis');
+    const models = await this.oodModels();
+    const teacher = models.find((m) => m.role === 'teacher') ?? null;
+    const current = this.currentTeacher();
+    // The current teacher's anchors come from the anchor gallery's features (computed once for both).
+    const chooseAnchors: AnchorChooser = async (chooser, train, progress) => {
+      if (chooser.model !== current?.model)
+        return (await selectAnchors(chooser.model, train, { perClass: 1 })).indices;
+      return (await this.prepareAnchors(progress)).anchors(1).indices;
+    };
+    return this.inTurn(() =>
+      this.ood.run(
+        request,
+        models,
+        teacher,
+        this.activeDataset(),
+        onProgress,
+        this.yieldToHost,
+        chooseAnchors,
+      ),
+    );
+  }
+
+  cancelOod(): void {
+    this.ood.cancel();
+  }
+
+  /** A distillation's anchors when they index the active training split (a dataset switch leaves them behind). */
+  private ownAnchorsOf(run: DistillRun): readonly number[] | null {
+    const indices = this.runAnchorIndices.get(run) ?? null;
+    const count = this.dataset?.train.count ?? 0;
+    return indices && indices.every((i) => i < count) ? indices : null;
+  }
+
+  /** A copy of a replaced distillation's student, so the trust panel can still score it (untrained ones skipped). */
+  private keepStudentForOod(run: DistillRun): void {
+    const position = run.position();
+    if (position.completedEpochs === 0 && position.stepInEpoch === 0) return;
+    const { method, train } = run.settings;
+    const model = copyOfModel(run.student, train.model);
+    const n = this.keptStudents.length + 1;
+    this.keptStudents.push({
+      key: oodModelKey(model, 'kept'),
+      label: `Student: ${method}, ${train.model} (distillation ${n} of this visit, ${positionText(position)})`,
+      role: 'student',
+      model,
+      ownAnchors: this.ownAnchorsOf(run),
     });
   }
 
@@ -612,6 +729,7 @@ export class LabSession {
   }
 
   private replaceDistill(next: { run: DistillRun; teacher: tf.LayersModel | null } | null): void {
+    if (this.distill) this.keepStudentForOod(this.distill.run);
     this.distill?.run.dispose();
     this.distill = next;
     this.distillEndedBecause = null;
@@ -634,6 +752,7 @@ export class LabSession {
 
   /** One run trains at a time: two would share one device and each would crawl. */
   private refuseWhileTraining(what: string): void {
+    if (this.ood.isRunning) throw new Error(`the OoD analysis is running; cancel it before you ${what}`);
     if (this.distillStarting)
       throw new Error(`a distillation is being set up; let it start, then pause it before you ${what}`);
     const running = this.runningName();

@@ -1,12 +1,14 @@
 import { useEffect } from 'react';
 import { startLab, uploadFiles } from '../store/actions';
+import { AnchorGallery } from './AnchorGallery';
 import { BackendBadge } from './BackendBadge';
 import { DatasetPanel } from './DatasetPanel';
 import { DistillPanel } from './DistillPanel';
 import { ErrorBanner } from './ErrorBanner';
+import { Tagline } from './Tagline';
+import { OodPanel } from './OodPanel';
 import { TemperatureExplorer } from './TemperatureExplorer';
 import { TrainingPanel } from './TrainingPanel';
-import { UpcomingPanel } from './UpcomingPanel';
 import { useFileDrop } from './useFileDrop';
 
 export function App() {
@@ -20,7 +22,7 @@ export function App() {
         <header>
           <div>
             <h1>Distillery</h1>
-            <p className="tagline">An interactive knowledge-distillation lab, training on your own GPU.</p>
+            <Tagline />
           </div>
           <BackendBadge />
         </header>
@@ -33,16 +35,8 @@ export function App() {
           </div>
           <DistillPanel />
           <TemperatureExplorer />
-          <UpcomingPanel
-            id="anchors"
-            title="Anchors"
-            purpose="The AKD anchor images of each class with their learned attention masks."
-          />
-          <UpcomingPanel
-            id="ood"
-            title="Out-of-distribution"
-            purpose="Uncertainty histograms and AUROC on far (MNIST) and near out-of-distribution images."
-          />
+          <AnchorGallery />
+          <OodPanel />
         </main>
       </div>
     </div>

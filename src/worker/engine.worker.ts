@@ -15,6 +15,7 @@ import { ProgressForwarder } from './progress';
 import type { DistillSessionListener } from '../engine/session';
 import type {
   AnchorPreviewListener,
+  OodListener,
   DistillListener,
   EngineApi,
   SplitLogits,
@@ -225,6 +226,33 @@ const api: EngineApi = {
     }
   },
   runAnchors: () => session.runAnchors(),
+  async oodModels() {
+    return (await session.oodModels()).map(({ key, label, role }) => ({ key, label, role }));
+  },
+  async oodSets() {
+    return session.oodSets();
+  },
+  async addOodSet(files) {
+    const read = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await readFile(f) })));
+    return session.addOodSet(read);
+  },
+  async runOod(request, listener) {
+    let last = 0;
+    try {
+      return await session.runOod(request, (progress) => {
+        // A few updates a second; the last one (done = total) always goes.
+        const now = performance.now();
+        if (now - last < 200 && progress.done < progress.total) return;
+        last = now;
+        listener.progress(progress);
+      });
+    } finally {
+      (listener as unknown as Comlink.Remote<OodListener>)[Comlink.releaseProxy]();
+    }
+  },
+  async cancelOod() {
+    session.cancelOod();
+  },
   anchorNeighbours: (record) => session.anchorNeighbours(record),
   async testImages(indices) {
     const images = session.testImages(indices);

@@ -18,6 +18,17 @@ import type { MethodParam } from '../engine/distill/method';
 import type { SampleImage } from '../engine/data/samples';
 import type { DatasetSummary } from '../engine/data/stats';
 import type { SplitLogits, StudentSource } from '../engine/explorer/splitLogits';
+import type { OodProgress, OodRequest } from '../engine/ood/oodLab';
+import type {
+  HistogramBin,
+  OodModelInfo,
+  OodModelResult,
+  OodResult,
+  OodRow,
+  OodScore,
+  OodSetInfo,
+  ReliabilityBin,
+} from '../engine/ood/oodTypes';
 import type { ModelRole } from '../engine/models/presets';
 import type {
   DistillSetup,
@@ -88,6 +99,24 @@ export interface DistillListener {
 }
 
 /** Where an anchor preview reports how many training images the teacher has read (Comlink.proxy). */
+export type {
+  HistogramBin,
+  OodModelInfo,
+  OodModelResult,
+  OodProgress,
+  OodRequest,
+  OodResult,
+  OodRow,
+  OodScore,
+  OodSetInfo,
+  ReliabilityBin,
+};
+
+/** Where an OoD analysis reports its progress (wrapped in `Comlink.proxy`): a few updates a second at most. */
+export interface OodListener {
+  progress(progress: OodProgress): void;
+}
+
 export interface AnchorPreviewListener {
   progress(done: number, total: number): void;
 }
@@ -157,6 +186,16 @@ export interface EngineApi {
   anchorNeighbours(record: number): Promise<AnchorNeighbours>;
   /** Chosen test images of the active dataset (by index), ready to draw. */
   testImages(indices: number[]): Promise<SampleImage[]>;
+  /** The models the trust panel can score now: the teacher and every student of the visit. */
+  oodModels(): Promise<OodModelInfo[]>;
+  /** The OoD sets to choose from: MNIST, seeded noise, and uploads. */
+  oodSets(): Promise<OodSetInfo[]>;
+  /** Adds an uploaded OoD set (read and decoded in the Worker); a bad file is refused, the loaded sets stay. */
+  addOodSet(files: File[]): Promise<OodSetInfo>;
+  /** Scores models on the test split and OoD sets (cached per model and set); null when cancelled. */
+  runOod(request: OodRequest, listener: OodListener): Promise<OodResult | null>;
+  /** Ends the OoD analysis in flight at its next batch. */
+  cancelOod(): Promise<void>;
   /** Training-step speed of a preset on the active backend (for `npm run bench`; not used by the UI). */
   benchmark(
     presetId: string,

@@ -27,7 +27,7 @@ import {
   rocCurve,
   sharedHistogram,
 } from './oodReport';
-import { featuresOf, type ImageScores, OOD_SCORES, scoreImages } from './scoreImages';
+import { featuresOf, type ImageScores, OOD_SCORES, SCORE_LABELS, scoreImages } from './scoreImages';
 import type { OodModelResult, OodResult, OodRow, OodSetInfo } from './oodTypes';
 
 /** A model the panel can score, as the session lists it. */
@@ -47,6 +47,19 @@ export interface OodRequest {
   /** OoD set ids: mnist, gaussian, uniform, upload:N. */
   readonly sets: readonly string[];
 }
+
+/**
+ * Picks the anchors of a model without its own: 1 per class by centrality of `chooser`'s features over the
+ * training split (the teacher's, or the model's own without a teacher); reports records done of all.
+ */
+export type AnchorChooser = (
+  chooser: OodModel,
+  train: ImageSplit,
+  onProgress: (done: number, total: number) => void,
+) => Promise<readonly number[]>;
+
+const selectByRule: AnchorChooser = async (chooser, train) =>
+  (await selectAnchors(chooser.model, train, { perClass: 1 })).indices;
 
 export interface OodProgress {
   readonly stage: string;
@@ -136,6 +149,7 @@ export class OodLab {
     dataset: Dataset,
     onProgress: (progress: OodProgress) => void,
     yieldToHost: () => Promise<void>,
+    chooseAnchors: AnchorChooser = selectByRule,
   ): Promise<OodResult | null> {
     if (this.running) throw new Error('an OoD analysis is already running');
     if (dataset.test.count === 0) throw new DatasetError(`${dataset.name} has no test images to score`);
@@ -186,10 +200,15 @@ export class OodLab {
         const key = `${chooser.key}|${dataset.id}`;
         let indices = this.teacherAnchors.get(key);
         if (!indices) {
-          report(`choosing anchors with ${chooser.label}`);
-          indices = (await selectAnchors(chooser.model, dataset.train, { perClass: 1 })).indices;
+          const stage = `choosing anchors with ${chooser.label}`;
+          const base = done;
+          report(stage);
+          indices = await chooseAnchors(chooser, dataset.train, (n) => {
+            done = base + n;
+            report(stage);
+          });
           if (stop()) throw new OodCancelled();
-          done += dataset.train.count;
+          done = base + dataset.train.count;
           this.teacherAnchors.set(key, indices);
         }
         return indices;
@@ -288,6 +307,7 @@ export class OodLab {
     return {
       datasetName: dataset.name,
       testCount: dataset.test.count,
+      scores: OOD_SCORES.map((id) => ({ id, label: SCORE_LABELS[id] })),
       sets: setIds.map((id) => setInfos.find((s) => s.id === id)!),
       models: modelResults,
       rows,

@@ -47,6 +47,8 @@ export interface OodRow {
 export interface OodResult {
   readonly datasetName: string;
   readonly testCount: number;
+  /** The scores in the order shown, with their labels. */
+  readonly scores: readonly { readonly id: OodScore; readonly label: string }[];
   readonly sets: readonly OodSetInfo[];
   readonly models: readonly OodModelResult[];
   readonly rows: readonly OodRow[];
