@@ -1,7 +1,8 @@
 /**
  * Lecture mode (`?present=1` or the explorer's button): the explorer full screen in large, high-contrast type,
  * driven from the keyboard alone: left/right change T, up/down change the image, Space starts or pauses a KD
- * run beside its baseline (whose test-accuracy curves are drawn large), Escape leaves.
+ * run beside its baseline (whose test-accuracy curves are drawn large), F toggles full screen (a `?present=1`
+ * page cannot ask for it before a key press or click), Escape leaves.
  */
 import { useEffect, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
@@ -19,6 +20,12 @@ import { useDistillStore } from '../store/distillStores';
 import { ExplorerMain } from './ExplorerMain';
 import type { ExplorerNumbers } from './useExplorerNumbers';
 
+/** Full screen where the browser allows it: a key press or a click is the gesture it asks for. */
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => undefined);
+  else document.documentElement.requestFullscreen?.().catch(() => undefined);
+}
+
 function leave() {
   setPresent(false);
   if (document.fullscreenElement) document.exitFullscreen().catch(() => undefined);
@@ -34,6 +41,7 @@ function onKey(event: KeyboardEvent) {
     ArrowDown: () => stepImage(1),
     ' ': () => void toggleLectureRun(),
     Escape: leave,
+    f: toggleFullscreen,
   };
   const action = actions[event.key];
   if (!action) return;
@@ -122,7 +130,7 @@ export function LectureMode({ numbers }: { numbers: ExplorerNumbers | null }) {
       <div className="lecture-head">
         <h2>What temperature does to a teacher's softmax</h2>
         <p className="lecture-keys">
-          ← → temperature · ↑ ↓ image · Space: KD run (start / pause) · Esc: leave
+          ← → temperature · ↑ ↓ image · Space: KD run (start / pause) · F: full screen · Esc: leave
         </p>
         <button type="button" data-testid="lecture-exit" onClick={leave}>
           Leave
