@@ -8,6 +8,7 @@ import { accuracyOf } from '../distill/temperature';
 import { findPreset } from '../models/presets';
 import { LabSession } from '../session';
 import { makeBatch } from '../training/batches';
+import { DEFAULT_TRAIN_CONFIG } from '../training/hyperparams';
 import { exportModel } from '../training/labModels';
 import { evaluateModel } from '../training/trainer';
 
@@ -44,7 +45,7 @@ describe('the temperature explorer in the session', () => {
     await tf.setBackend('cpu');
   });
 
-  it("computes the teacher's logits on the test split once; they agree with its measured accuracy", async () => {
+  it("computes the teacher's logits on the test split once; they are the model's, slice by slice", async () => {
     const lab = await labWithTeacher();
     const before = tf.memory().numTensors;
     const first = await lab.teacherLogits();
@@ -74,6 +75,45 @@ describe('the temperature explorer in the session', () => {
     const second = await lab.teacherLogits();
     expect(performance.now() - started).toBeLessThan(50);
     expect(second.logits.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('follows the distilled student: new logits once its weights moved on, the same while they did not', async () => {
+    const lab = await labWithTeacher();
+    const silent = {
+      ready: () => undefined,
+      timing: () => undefined,
+      step: () => undefined,
+      epoch: () => undefined,
+    };
+    let pausedOnce = false;
+    const train = {
+      ...DEFAULT_TRAIN_CONFIG,
+      role: 'student' as const,
+      model: 'cnn-small',
+      epochs: 1,
+      batchSize: 32,
+    };
+    const end = await lab.startDistill(
+      { method: 'kd', params: {}, labelledFraction: 1, train },
+      {
+        ...silent,
+        boundary: (p) => {
+          if (!pausedOnce && p.stepInEpoch === 1) {
+            pausedOnce = true;
+            lab.pauseDistill();
+          }
+        },
+      },
+    );
+    expect(end).toEqual({ kind: 'paused' });
+    const early = await lab.studentLogits('distillation');
+    expect(early.model).toBe('kd student, epoch 0 of 1, step 1');
+    expect((await lab.studentLogits('distillation')).logits).toEqual(early.logits);
+    expect(await lab.resumeDistill({ ...silent, boundary: () => undefined })).toEqual({ kind: 'done' });
+    const done = await lab.studentLogits('distillation');
+    expect(done.model).toBe('kd student, epoch 1 of 1');
+    expect(done.logits).toHaveLength(600);
+    expect(done.logits).not.toEqual(early.logits);
   });
 
   it('says what is missing, and draws only test images that exist', async () => {
