@@ -203,6 +203,8 @@ test('the baseline runs with one click; its test accuracy per epoch sits beside 
 
   await page.getByTestId('distill-train-start').click();
   await expect(run(page, 2)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  // A finished run reads as complete, not as the next epoch at step 0.
+  await expect(progress(page)).toContainText('epoch 2 of 2 · step 8 of 8');
   const overlay = page.getByTestId('distill-accuracy-chart');
   await expect(overlay).toHaveAttribute('data-series', '2');
   await expect(overlay).toHaveAttribute('data-points', '2');

@@ -38,6 +38,8 @@ test('the dev server starts the backend the rule chooses, and Start is usable wi
   expect(wasm).not.toMatch(/unavailable/);
   const expected = usable(webgpu) ? 'webgpu' : usable(webgl) ? 'webgl' : 'wasm';
   await expect(badge).toHaveAttribute('data-backend', expected);
+  // The tagline says where training really runs.
+  await expect(page.getByTestId('tagline')).toContainText(expected === 'wasm' ? 'on your own CPU' : 'GPU');
 
   await expect(page.getByTestId('distill-train-start')).toBeEnabled();
   const { firstPaint, startEnabledAt } = await page.evaluate(() => ({

@@ -47,7 +47,20 @@ test('a corrupt .tar.gz and a non-CIFAR file are refused by name; the dataset st
   });
   await expect(banner).toContainText('holiday.png: not a file this lab reads');
   await expectEmbeddedStillActive(page);
-  await banner.getByRole('button', { name: 'Dismiss' }).click();
+  // Newest first; the older message folds under a count and comes back on request; the same message again
+  // is counted, not repeated.
+  await expect(page.getByTestId('error-message').first()).toContainText('holiday.png');
+  await expect(banner).not.toContainText('cifar-10-binary.tar.gz');
+  await page.getByTestId('error-older-toggle').click();
+  await expect(banner).toContainText('cifar-10-binary.tar.gz: the gzip data is corrupt or truncated');
+  await uploadInput(page).setInputFiles({
+    name: 'holiday.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from('not an image'),
+  });
+  await expect(page.getByTestId('error-message')).toHaveCount(2);
+  await expect(page.getByTestId('error-message').first()).toContainText('×2');
+  await page.getByTestId('error-dismiss-all').click();
   await expect(banner).toHaveCount(0);
 });
 

@@ -215,12 +215,19 @@ const runName = (run: DistillRunRecord) => `#${run.id} ${run.method}${isBaseline
 function AccuracyOverlay() {
   const runs = useDistillStore((s) => s.runs);
   const { series, points } = useMemo(() => accuracyOverlay(runs), [runs]);
+  const finals = series
+    .map((run) => {
+      const last = [...points].reverse().find((p) => typeof p[runKey(run.id)] === 'number');
+      return last ? `${runName(run)} ${Number(last[runKey(run.id)]).toFixed(1)}%` : null;
+    })
+    .filter(Boolean);
   return (
     <figure
       className="chart"
       data-testid="distill-accuracy-chart"
       data-series={series.length}
       data-points={points.length}
+      aria-label={`Test accuracy per epoch of every run${finals.length ? `; latest: ${finals.join(', ')}` : ': no epoch finished yet'}`}
     >
       <figcaption>Test accuracy per epoch, every run (%); baselines dashed</figcaption>
       {points.length === 0 ? (
@@ -228,8 +235,19 @@ function AccuracyOverlay() {
       ) : (
         <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} allowDecimals={false} />
-          <YAxis width={48} domain={[0, 100]} />
+          <XAxis
+            dataKey="epoch"
+            type="number"
+            domain={[1, 'dataMax']}
+            allowDecimals={false}
+            height={36}
+            label={{ value: 'epoch', position: 'insideBottomRight', offset: 0 }}
+          />
+          <YAxis
+            width={56}
+            domain={[0, 100]}
+            label={{ value: 'test accuracy %', angle: -90, position: 'insideLeft' }}
+          />
           <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
           {/* In the order of the runs. */}
           <Legend itemSorter={(item) => series.findIndex((run) => runKey(run.id) === item.dataKey)} />

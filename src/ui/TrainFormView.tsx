@@ -95,7 +95,7 @@ export function TrainFormFields({
           >
             {OPTIMIZERS.map((name) => (
               <option key={name} value={name}>
-                {name === 'sgd' ? 'SGD (momentum)' : 'Adam'}
+                {name === 'sgd' ? 'SGD' : 'Adam'}
               </option>
             ))}
           </select>

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { accuracySeries, type LossPoint, lossSeries, termLabel } from '../store/chartSeries';
+import { learningHint } from '../store/runHealth';
 import { useTrainingStore } from '../store/trainingStores';
 import type { EpochLog, ModelRole, StepLog } from '../worker/protocol';
 
@@ -47,12 +48,18 @@ export function LossChartView({
   // A log axis shows small terms (AKD's L1..L3, weight decay) beside cross-entropy; it cannot show 0.
   const [log, setLog] = useState(false);
   const points = useMemo(() => (log ? positivePoints(linear) : linear), [log, linear]);
+  const hint = useMemo(() => learningHint(steps), [steps]);
+  const latest = linear.at(-1);
+  const summary = latest
+    ? `${caption}, by step; at step ${latest.step}: ${terms.map((t) => `${termLabel(t)} ${latest[t]?.toFixed(3)}`).join(', ')}`
+    : `${caption}: no steps yet`;
   return (
     <figure
       className="chart"
       data-testid="loss-chart"
       data-points={points.length}
       data-terms={terms.join(' ')}
+      aria-label={summary}
     >
       <figcaption>
         {caption}
@@ -71,17 +78,29 @@ export function LossChartView({
       ) : (
         <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} allowDecimals={false} />
+          <XAxis
+            dataKey="step"
+            type="number"
+            domain={[0, 'dataMax']}
+            allowDecimals={false}
+            height={36}
+            label={{ value: 'step', position: 'insideBottomRight', offset: 0 }}
+          />
           {log ? (
             <YAxis
-              width={48}
+              width={56}
               scale="log"
               domain={['auto', 'auto']}
               allowDataOverflow
               tickFormatter={exponent}
+              label={{ value: 'loss (log)', angle: -90, position: 'insideLeft' }}
             />
           ) : (
-            <YAxis width={48} tickFormatter={fixed(2)} />
+            <YAxis
+              width={56}
+              tickFormatter={fixed(2)}
+              label={{ value: 'loss', angle: -90, position: 'insideLeft' }}
+            />
           )}
           <Tooltip formatter={log ? exponent : fixed(4)} labelFormatter={(step) => `step ${step}`} />
           {/* In the engine's order (ce, the method's terms, weight decay, total), not alphabetical. */}
@@ -100,6 +119,11 @@ export function LossChartView({
           ))}
         </LineChart>
       )}
+      {hint && (
+        <div className="notice run-hint" role="status" data-testid="run-hint" data-kind={hint.kind}>
+          <strong>{hint.what}</strong> {hint.tryThis}
+        </div>
+      )}
     </figure>
   );
 }
@@ -112,16 +136,31 @@ export function LossChart({ role }: { role: ModelRole }) {
 /** Train and test top-1 accuracy after each epoch. */
 export function AccuracyChartView({ epochs }: { epochs: readonly EpochLog[] }) {
   const points = useMemo(() => accuracySeries(epochs), [epochs]);
+  const latest = points.at(-1);
+  const summary = latest
+    ? `Accuracy per epoch; after epoch ${latest.epoch}: train ${latest.train.toFixed(1)}%, test ${latest.test.toFixed(1)}%`
+    : 'Accuracy per epoch: no epoch finished yet';
   return (
-    <figure className="chart" data-testid="accuracy-chart" data-points={points.length}>
+    <figure className="chart" data-testid="accuracy-chart" data-points={points.length} aria-label={summary}>
       <figcaption>Accuracy per epoch (%)</figcaption>
       {points.length === 0 ? (
         <p className="hint chart-empty">Measured at the end of each epoch.</p>
       ) : (
         <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis dataKey="epoch" type="number" domain={[1, 'dataMax']} allowDecimals={false} />
-          <YAxis width={48} domain={[0, 100]} />
+          <XAxis
+            dataKey="epoch"
+            type="number"
+            domain={[1, 'dataMax']}
+            allowDecimals={false}
+            height={36}
+            label={{ value: 'epoch', position: 'insideBottomRight', offset: 0 }}
+          />
+          <YAxis
+            width={56}
+            domain={[0, 100]}
+            label={{ value: 'accuracy %', angle: -90, position: 'insideLeft' }}
+          />
           <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
           <Legend />
           <Line dataKey="train" name="train" stroke="#2d6cdf" isAnimationActive={false} />
