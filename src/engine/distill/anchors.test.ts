@@ -159,13 +159,22 @@ describe('AKD', () => {
 
       // The masks are the run's state: a second instance takes them back.
       const state = await instance.state!();
-      expect(Object.keys(state)).toEqual(['akd/masks']);
+      expect(Object.keys(state).sort()).toEqual(['akd/anchors', 'akd/masks']);
       expect(state['akd/masks']!.shape).toEqual([20, 14, 14, 1]);
+      // The anchor indices go with the masks; masks of other anchors are refused.
+      expect(Array.from(state['akd/anchors']!.values)).toEqual(trained.akd.anchors.map((a) => a.index));
       const again = await akd.create(context, { anchorsPerClass: 2 });
       try {
         again.restore!(state);
         expect(((await again.describe!()) as unknown as AkdMasks).akd.masks).toEqual(trained.akd.masks);
         expect(errorOf(() => again.restore!({})).message).toBe('the saved method state has no "masks"');
+        const shifted = Float32Array.from(state['akd/anchors']!.values, (v) => v + 1);
+        expect(
+          errorOf(() => again.restore!({ ...state, 'akd/anchors': { shape: [20], values: shifted } }))
+            .message,
+        ).toBe(
+          "the saved masks belong to other anchors than this run's (another teacher, data set or anchors per class)",
+        );
       } finally {
         again.dispose();
       }

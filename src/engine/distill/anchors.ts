@@ -41,12 +41,13 @@ export const recordImages = (split: ImageSplit, indices: readonly number[]): tf.
 
 /**
  * The teacher's penultimate features of every record, [count x dim] row-major, and its predicted class of each,
- * in inference mode; one read-back per batch.
+ * in inference mode; one read-back per batch. `onProgress` (records done, all) runs after each batch.
  */
 export async function teacherFeatures(
   teacher: tf.LayersModel,
   split: ImageSplit,
   batchSize = 256,
+  onProgress?: (done: number, total: number) => void | Promise<void>,
 ): Promise<{ features: Float32Array; dim: number; predicted: Uint8Array }> {
   const dim = teacher.outputs[1]!.shape[1] as number;
   const features = new Float32Array(split.count * dim);
@@ -64,6 +65,7 @@ export async function teacherFeatures(
       features.set(values.subarray(row * (dim + 1), row * (dim + 1) + dim), record * dim);
       predicted[record] = values[row * (dim + 1) + dim]!;
     });
+    await onProgress?.(start + indices.length, split.count);
   }
   return { features, dim, predicted };
 }

@@ -12,7 +12,7 @@ import { ConfigError, parseTrainConfig, type TrainConfig } from '../training/hyp
 import { StepTimer } from '../training/stepTimer';
 import { createOptimizer, initialTrainerState, type RunHooks, Trainer } from '../training/trainer';
 import type { RunEnd, RunListener, RunPosition, YieldToHost } from '../training/trainingRun';
-import type { DistillMethod, MethodInstance, MethodParam, ParamValues } from './method';
+import type { AnchorMasks, DistillMethod, MethodInstance, MethodParam, ParamValues } from './method';
 import { MethodParamError, validateParams } from './method';
 import { DISTILL_METHODS, findMethod } from './registry';
 
@@ -23,15 +23,18 @@ export interface DistillMethodInfo {
   readonly summary: string;
   readonly defaultsFrom: string;
   readonly params: readonly MethodParam[];
+  /** Its runs have anchors with learned masks, which the anchor gallery shows live. */
+  readonly learnsAnchorMasks: boolean;
 }
 
 export const distillMethodInfos = (): DistillMethodInfo[] =>
-  DISTILL_METHODS.map(({ id, label, summary, defaultsFrom, params }) => ({
+  DISTILL_METHODS.map(({ id, label, summary, defaultsFrom, params, learnsAnchorMasks }) => ({
     id,
     label,
     summary,
     defaultsFrom,
     params: params.map((p) => ({ ...p })),
+    learnsAnchorMasks: learnsAnchorMasks ?? false,
   }));
 
 /** What a distillation is asked for: the method, its parameters (raw), the labels used, the student's settings. */
@@ -223,6 +226,9 @@ export class DistillRun {
   private running = false;
   private ended = false;
   private readonly timer = new StepTimer(() => performance.now());
+  /** The masks at each epoch's end, and the latest read (kept after the run ends and the instance is freed). */
+  private readonly maskHistory: AnchorMasks[] = [];
+  private latestMasks: AnchorMasks | null = null;
 
   private constructor(
     readonly settings: DistillSettings,
@@ -267,6 +273,22 @@ export class DistillRun {
     return this.timer.msPerStep;
   }
 
+  /**
+   * The method's anchors and masks now (a small read-back, between steps when asked during a run); after the
+   * run, its final masks. Null for a method without anchor masks.
+   */
+  async anchorMasks(): Promise<AnchorMasks | null> {
+    const read = this.distillation.instance.anchorMasks;
+    if (!read) return null;
+    if (!this.ended) this.latestMasks = await read();
+    return this.latestMasks;
+  }
+
+  /** The masks at the end of each completed epoch, oldest first (the gallery's replay). */
+  get anchorMaskHistory(): readonly AnchorMasks[] {
+    return this.maskHistory;
+  }
+
   position(): RunPosition {
     const { trainer } = this.distillation;
     return {
@@ -293,7 +315,9 @@ export class DistillRun {
       const outcome = await this.distillation.trainer.run(
         timedHooks(this.timer, {
           onStep: (log) => listener.step(log),
-          onEpoch: (log) => {
+          onEpoch: async (log) => {
+            const masks = await this.anchorMasks();
+            if (masks) this.maskHistory.push(masks);
             listener.epoch(log);
             boundary();
           },
@@ -305,6 +329,8 @@ export class DistillRun {
         }),
       );
       boundary();
+      // The final masks outlive the method instance that finish() frees.
+      await this.anchorMasks();
       if (outcome.kind === 'done') {
         this.finish();
         return outcome;

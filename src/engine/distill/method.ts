@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSplit } from '../data/cifar10';
+import type { AnchorSet } from './anchors';
 import { seededRandom, shuffled } from '../data/subset';
 import type { ExtraParameters, LossFunction } from '../training/trainer';
 
@@ -61,6 +62,15 @@ export interface StateArray {
 /** What a checkpoint keeps of a method beside the student (AKD's masks, CRD's memory bank...). */
 export type MethodState = Record<string, StateArray>;
 
+/** A method's anchors and their learned masks, read at one moment (AKD; the anchor gallery shows them). */
+export interface AnchorMasks {
+  readonly anchors: AnchorSet;
+  /** Side of each square mask (AKD: 14). */
+  readonly size: number;
+  /** [anchor][row][column] row-major, as applied (mean 1 per anchor), before the upsampling to the image. */
+  readonly masks: Float32Array;
+}
+
 /** A method bound to one student, teacher and training split. */
 export interface MethodInstance {
   /** Named terms, always including `ce` and `total`, and the student's logits. */
@@ -75,6 +85,8 @@ export interface MethodInstance {
   state?(): Promise<MethodState>;
   /** Puts back what state() returned; throws naming a missing or mis-shaped array. */
   restore?(state: MethodState): void;
+  /** Methods with anchors and learned masks declare them here (one small read-back per call). */
+  anchorMasks?(): Promise<AnchorMasks>;
   /** Frees every tensor, variable and optimizer the instance made (not the student or teacher). */
   dispose(): void;
 }
@@ -88,6 +100,8 @@ export interface DistillMethod {
   /** Where the defaults come from, e.g. 'Hinton et al. 2015; RepDistiller CIFAR recipe'. */
   readonly defaultsFrom: string;
   readonly params: readonly MethodParam[];
+  /** True when its instances have anchors with learned masks (anchorMasks), for the anchor gallery. */
+  readonly learnsAnchorMasks?: boolean;
   /** `params` are raw (CLI strings or numbers); left-out ones take their defaults; bad ones throw. */
   create(context: MethodContext, params?: Readonly<Record<string, unknown>>): Promise<MethodInstance>;
 }

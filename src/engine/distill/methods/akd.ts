@@ -68,6 +68,7 @@ const perMaskMean = (masks: tf.Tensor) => tf.mean(masks, [1, 2], true);
 
 export const akdComponent: ComponentSpec = {
   id: 'akd',
+  learnsAnchorMasks: true,
   params: [
     {
       name: 'anchorsPerClass',
@@ -169,8 +170,22 @@ export const akdComponent: ComponentSpec = {
           masks: values.map((mask) => mask.map((row) => row.map((cell) => cell[0]!))),
         };
       },
-      state: () => variablesState(saved),
-      restore: (state) => restoreVariables(saved, state),
+      async anchorMasks() {
+        return { anchors, size: MASK_SIZE, masks: (await masks.data()) as Float32Array };
+      },
+      // The anchor indices go with the masks, so a checkpoint names what its masks belong to.
+      state: async () => ({
+        ...(await variablesState(saved)),
+        anchors: { shape: [count], values: Float32Array.from(anchors.indices) },
+      }),
+      restore: (state) => {
+        const savedAnchors = state.anchors;
+        if (savedAnchors && !tf.util.arraysEqual(Array.from(savedAnchors.values), [...anchors.indices]))
+          throw new Error(
+            "the saved masks belong to other anchors than this run's (another teacher, data set or anchors per class)",
+          );
+        restoreVariables(saved, state);
+      },
       dispose: () => {
         tf.dispose([anchorImages, teacherAnchorFeatures, masks]);
         optimizer.dispose();

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ExtraParameters, LossFunction, LossTerms } from '../../training/trainer';
 import { freezeTeacher } from '../frozenTeacher';
 import {
+  type AnchorMasks,
   chooseLabelled,
   type DistillMethod,
   type JsonValue,
@@ -58,6 +59,8 @@ export interface Component {
   readonly kernels?: readonly tf.Variable[];
   readonly ownGroups?: ExtraParameters['ownGroups'];
   describe?(): Promise<JsonValue>;
+  /** Anchors with learned masks (AKD); the spec then sets `learnsAnchorMasks`. */
+  anchorMasks?(): Promise<AnchorMasks>;
   state?(): Promise<MethodState>;
   restore?(state: MethodState): void;
   dispose?(): void;
@@ -77,6 +80,8 @@ export interface ComponentSpec {
   create(context: ComponentContext, params: ParamValues): Promise<Component>;
   /** The CE weight when this component is the whole method (KD: 1 - alpha); 1 when left out. */
   ceWeight?(params: ParamValues): number;
+  /** Its components have anchors with learned masks (Component.anchorMasks). */
+  readonly learnsAnchorMasks?: boolean;
 }
 
 /** Cross-entropy of the labelled images only: mean over them, 0 when the batch has none. */
@@ -245,6 +250,7 @@ async function buildInstance(
 
   const withModel = components.flatMap(({ component }) => component.withModel ?? []);
   const ownGroups = components.flatMap(({ component }) => component.ownGroups ?? []);
+  const withMasks = components.find(({ component }) => component.anchorMasks)?.component;
   let disposed = false;
   return {
     loss,
@@ -270,6 +276,7 @@ async function buildInstance(
     restore(state) {
       for (const { id, component } of components) component.restore?.(unprefixState(state, id));
     },
+    ...(withMasks?.anchorMasks ? { anchorMasks: () => withMasks.anchorMasks!() } : {}),
     dispose() {
       if (disposed) return;
       disposed = true;
@@ -292,6 +299,7 @@ export function singleMethod(info: MethodInfo, spec: ComponentSpec | null): Dist
   const method: DistillMethod = {
     ...info,
     params,
+    ...(spec?.learnsAnchorMasks ? { learnsAnchorMasks: true } : {}),
     async create(context, raw = {}) {
       const values = validateParams(method, raw);
       return spec
@@ -322,6 +330,7 @@ export function combinedMethod(
   const method: DistillMethod = {
     ...info,
     params,
+    ...(specs.some((spec) => spec.learnsAnchorMasks) ? { learnsAnchorMasks: true } : {}),
     async create(context, raw = {}) {
       const values = validateParams(method, raw);
       const parts = specs.map((spec) => ({
