@@ -3,14 +3,16 @@
  * Exit status: 0 done, 1 bad input (the message names the problem), 2 wrong usage.
  */
 import { parseArgs } from 'node:util';
+import { ANCHORS_USAGE, anchorsCommand } from './commands/anchors';
 import { DATA_USAGE, dataCommand } from './commands/data';
 import { DISTILL_USAGE, distillCommand } from './commands/distill';
 import { EVAL_USAGE, evalCommand } from './commands/evaluate';
+import { OOD_USAGE, oodCommand } from './commands/ood';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
 import { TRAINING_OPTIONS } from './trainingOptions';
 import { UsageError } from './usage';
 
-const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${DISTILL_USAGE}\n\n${EVAL_USAGE}`;
+const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${DISTILL_USAGE}\n\n${EVAL_USAGE}\n\n${OOD_USAGE}\n\n${ANCHORS_USAGE}`;
 
 /**
  * parseArgs refuses `--lr -1` as ambiguous (the value starts with a dash). A negative number right after a
@@ -80,6 +82,38 @@ async function run(argv: string[]): Promise<string> {
         strict: true,
       });
       return evalCommand(values);
+    }
+    case 'ood': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          checkpoint: { type: 'string' },
+          teacher: { type: 'string' },
+          ood: { type: 'string', multiple: true },
+          set: { type: 'string' },
+          scores: { type: 'string' },
+          json: { type: 'boolean' },
+          backend: { type: 'string' },
+        },
+        strict: true,
+      });
+      return oodCommand(values);
+    }
+    case 'anchors': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          teacher: { type: 'string' },
+          run: { type: 'string' },
+          'per-class': { type: 'string' },
+          set: { type: 'string' },
+          png: { type: 'string' },
+          json: { type: 'boolean' },
+          backend: { type: 'string' },
+        },
+        strict: true,
+      });
+      return anchorsCommand(values);
     }
     case undefined:
     case 'help':

@@ -35,6 +35,8 @@ export interface ScoreOptions {
   /** Between batches: true ends the work (the result is then null). */
   readonly shouldStop?: () => boolean;
   readonly yieldToHost?: () => Promise<void>;
+  /** The model's forward pass in inference mode (default: `model.apply`); e.g. a frozen, BatchNorm-folded one. */
+  readonly forward?: (images: tf.Tensor4D) => tf.Tensor[];
 }
 
 /** The model's penultimate features of some normalised images, [n, dim] (inference mode). */
@@ -49,7 +51,7 @@ export async function scoreImages(
   model: tf.LayersModel,
   split: ImageSplit,
   anchorFeatures: tf.Tensor2D,
-  { batchSize = 250, onBatch, shouldStop, yieldToHost }: ScoreOptions = {},
+  { batchSize = 250, onBatch, shouldStop, yieldToHost, forward }: ScoreOptions = {},
 ): Promise<ImageScores | null> {
   const classes = model.outputs[0]!.shape[1] as number;
   const width = classes + OOD_SCORES.length;
@@ -63,7 +65,9 @@ export async function scoreImages(
     const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
     const packed = tf.tidy(() => {
       const images = tf.tensor4d(makeBatch(split, indices), [indices.length, 32, 32, 3]);
-      const [out, features] = model.apply(images, { training: false }) as tf.Tensor2D[];
+      const [out, features] = (
+        forward ? forward(images) : model.apply(images, { training: false })
+      ) as tf.Tensor2D[];
       const columns: Record<OodScore, tf.Tensor1D> = {
         msp: mspScore(out!),
         entropy: entropyScore(out!),
