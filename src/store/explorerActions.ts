@@ -77,10 +77,17 @@ let teacherRequested: string | null = null;
 
 async function loadTeacherLogits(): Promise<void> {
   const key = teacherKey(teacherRequested);
-  if (!wanted || key === teacherRequested) return;
+  // Without a teacher the message still follows the Teacher panel (loading, then none shipped).
+  if (!wanted || (key !== null && key === teacherRequested)) return;
   teacherRequested = key;
   if (key === null) {
-    update((s) => ({ ...s, teacherStatus: 'idle', teacherMessage: 'No teacher yet.' }));
+    const { shipped, loading } = useTeacherStore.getState();
+    const message =
+      shipped === 'unknown' || loading
+        ? 'Waiting for the teacher to load…'
+        : 'No teacher yet: load the shipped one, import one, or train one in the Teacher panel.';
+    if (useExplorerStore.getState().teacherMessage !== message)
+      update((s) => ({ ...s, teacherStatus: 'idle', teacherMessage: message }));
     return;
   }
   update((s) => ({ ...s, teacherStatus: 'loading', teacherMessage: null }));
