@@ -53,3 +53,28 @@ export { type OodModel, type OodProgress, type OodRequest, OodLab } from './ood/
 export type { OodModelResult, OodResult, OodRow, OodSetInfo } from './ood/oodTypes';
 export { BUILT_IN_OOD_SETS, noiseSet, oodSetFromFiles } from './ood/oodSets';
 export { OOD_SCORES, type OodScore, scoreImages } from './ood/scoreImages';
+export {
+  accuracyOf,
+  type ClassProbability,
+  classSimilarity,
+  darkKnowledge,
+  entropy,
+  entropyAt,
+  entropyCurve,
+  kdSoftTerm,
+  logSoftmaxAt,
+  logTemperatures,
+  MAX_TEMPERATURE,
+  meanKdSoftTerm,
+  MIN_TEMPERATURE,
+  mostUncertain,
+  rankClasses,
+  softmaxAt,
+} from './distill/temperature';
+export {
+  LogitsCache,
+  logitsInSlices,
+  type SplitLogits,
+  type StudentSource,
+  testSamples,
+} from './explorer/splitLogits';
