@@ -10,6 +10,7 @@ import {
   looksSoftware,
 } from './chooseBackend';
 import { registerWasmGradientKernels } from './wasmGradients';
+import { wasmThreads, withWasmThreads } from './wasmThreads';
 
 /** What the lab shows in its backend badge; plain JSON, sent from the Worker to the UI. */
 export interface BackendReport extends BackendChoice {
@@ -87,14 +88,18 @@ export async function probeBackends(): Promise<BackendProbes> {
 }
 
 /** Loads a backend's code only when it is chosen: keeps first paint light and Node free of browser-only code. */
-async function registerBackendCode(name: BackendName, options: InitBackendOptions): Promise<void> {
+async function registerBackendCode(name: BackendName, options: InitBackendOptions): Promise<number | null> {
   if (name === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
   if (name === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths);
+    const threads = await wasmThreads();
+    if (threads != null) wasm.setThreadsCount(threads);
     registerWasmGradientKernels();
+    return threads;
   }
+  return null;
 }
 
 async function describeWasm(): Promise<string> {
@@ -120,8 +125,8 @@ export async function initBackend(
     let started = false;
     let why = `tf.setBackend('${choice.backend}') returned false`;
     try {
-      await registerBackendCode(choice.backend, options);
-      started = await tf.setBackend(choice.backend);
+      const threads = await registerBackendCode(choice.backend, options);
+      started = await withWasmThreads(threads, () => tf.setBackend(choice.backend));
       await tf.ready();
     } catch (error) {
       why = `${choice.backend} failed to start: ${errorText(error)}`;

@@ -55,8 +55,21 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const x = heapF32(wasm, input);
   const g = heapF32(wasm, dy);
   const dx = heapF32(wasm, out);
-  dx.fill(0);
   const rowStride = w * c;
+  if (
+    fh === 2 &&
+    fw === 2 &&
+    sh === 2 &&
+    sw === 2 &&
+    h === 2 * oh &&
+    w === 2 * ow &&
+    top === 0 &&
+    left === 0
+  ) {
+    tiledMaxPool2Grad(x, g, dx, batchSize * oh, ow, c);
+    return out;
+  }
+  dx.fill(0);
   let gAt = 0;
   for (let b = 0; b < batchSize; b++) {
     const image = b * h * rowStride;
@@ -89,6 +102,53 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   }
   return out;
 };
+
+/**
+ * MaxPoolGrad for 2x2 windows that tile x exactly (stride 2, no padding), the layout of the presets' pools:
+ * every input belongs to one window, so each window writes its four dx values (dy at the argmax, 0 elsewhere)
+ * and dx needs no clearing pass. Same rule as the general loop: the first strict maximum, NaN never wins.
+ */
+function tiledMaxPool2Grad(
+  x: Float32Array,
+  g: Float32Array,
+  dx: Float32Array,
+  rows: number,
+  ow: number,
+  c: number,
+): void {
+  const rowStride = 2 * ow * c;
+  let gAt = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let q = 0; q < ow; q++) {
+      const a = 2 * r * rowStride + 2 * q * c;
+      const b = a + c;
+      const d = a + rowStride;
+      const e = d + c;
+      for (let k = 0; k < c; k++, gAt++) {
+        const va = x[a + k]!;
+        const vb = x[b + k]!;
+        const vd = x[d + k]!;
+        const ve = x[e + k]!;
+        let best = va > Number.NEGATIVE_INFINITY ? va : Number.NEGATIVE_INFINITY;
+        let at = va > Number.NEGATIVE_INFINITY ? 0 : -1;
+        if (vb > best) {
+          best = vb;
+          at = 1;
+        }
+        if (vd > best) {
+          best = vd;
+          at = 2;
+        }
+        if (ve > best) at = 3;
+        const dy = g[gAt]!;
+        dx[a + k] = at === 0 ? dy : 0;
+        dx[b + k] = at === 1 ? dy : 0;
+        dx[d + k] = at === 2 ? dy : 0;
+        dx[e + k] = at === 3 ? dy : 0;
+      }
+    }
+  }
+}
 
 interface Im2colGeometry {
   readonly info: backend_util.Conv2DInfo;

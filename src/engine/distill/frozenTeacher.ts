@@ -4,7 +4,7 @@
  * the BatchNorm folded into its weights and bias, W' = W * s, b' = (b - movingMean) * s + beta with
  * s = gamma / sqrt(movingVariance + eps), so XNNPACK applies bias and ReLU in its own pass instead of two more
  * passes over each feature map. Every other layer runs as tfjs-layers runs it. Same outputs, in the same order,
- * up to float rounding (tested: docs/design.md, distillation, teacher pass).
+ * up to float rounding (tested; docs/design.md §5, wasm training kernels and the teacher pass).
  *
  * The folded weights are a snapshot taken by `freezeTeacher`: a distillation never trains its teacher, and the
  * method instance that freezes it also disposes the snapshot. Callers still run it under `stopGradient`.
