@@ -227,13 +227,22 @@ describe('LabSession distillation', () => {
     });
     expect(await lab.startDistill(config, third.listener)).toEqual({ kind: 'stopped' });
     await expect(lab.resumeDistill(recorder().listener)).rejects.toThrow('there is no paused distillation');
-    // What stays: the last run's student (until the next run), and two known small leaks per run, neither
-    // this module's: tfjs's MomentumOptimizer.dispose() leaves its learning-rate scalar, and compose.ts's
-    // methodVariable() keeps the initial tensor of AKD's masks.
+    // What stays: the last run's student (until the next run), a copy of the replaced run's trained student
+    // (kept for the trust panel, which scores every student of the visit), and two known small leaks per run,
+    // neither this module's: tfjs's MomentumOptimizer.dispose() leaves its learning-rate scalar, and
+    // compose.ts's methodVariable() keeps the initial tensor of AKD's masks.
     const studentWeights = findPreset('cnn-small').build(0);
     const kept = studentWeights.weights.length;
     studentWeights.dispose();
-    expect(tf.memory().numTensors - tensorsBefore).toBeLessThanOrEqual(kept + 2 * 2);
+    expect(tf.memory().numTensors - tensorsBefore).toBeLessThanOrEqual(2 * kept + 2 * 2);
+    const models = await lab.oodModels();
+    expect(models.map((m) => m.role)).toEqual(['teacher', 'student', 'student']);
+    expect(models[1]!.label).toMatch(
+      /^Student: akd, cnn-small \(distillation 1 of this visit, epoch 1 of 1\)$/,
+    );
+    // Both AKD students bring their own anchors (the run's, 1 per class) for u(x).
+    expect(models[1]!.ownAnchors).toHaveLength(10);
+    expect(models[2]!.ownAnchors).toEqual(models[1]!.ownAnchors);
   });
 
   it('ends a paused distillation when its teacher is replaced, and says so on Resume', async () => {
