@@ -76,7 +76,7 @@ test("temperature explorer: the teacher's entropy rises with T; bars, heatmap an
   expect(Math.max(...times)).toBeLessThan(100);
 });
 
-test('lecture mode from ?present=1 works from the keyboard: arrows change T and the image, Space starts and pauses KD, Escape leaves', async ({
+test("lecture mode from ?present=1 works from the keyboard: arrows change T and the image, Space starts and pauses KD, Escape leaves; a stopped run's student stays on offer", async ({
   page,
 }) => {
   await openLab(page, '?backend=wasm&present=1');
@@ -111,6 +111,12 @@ test('lecture mode from ?present=1 works from the keyboard: arrows change T and 
 
   await page.keyboard.press('Escape');
   await expect(lecture).toBeHidden();
+  // A finished (here: stopped) run's student stays on offer in the explorer after the engine lets it go.
+  await page.getByTestId('distill-train-stop').click();
+  const studentChoice = page.getByTestId('explorer-student-source');
+  await expect(studentChoice.locator('option[value="run:1"]')).toHaveText(/^run #1 kd/, { timeout: 30_000 });
+  await studentChoice.selectOption('run:1');
+  await expect(page.getByTestId('kd-soft-term')).not.toHaveAttribute('data-value', '');
   await page.getByTestId('present-mode').click();
   await expect(page.getByTestId('lecture')).toBeVisible();
 });

@@ -17,7 +17,9 @@ import {
   type PickMode,
   steppedTemperature,
   temperatureOf,
+  withFinishedStudent,
   withPick,
+  withPinnedRun,
   withRandomImage,
   withSteppedImage,
   withTeacher,
@@ -107,8 +109,8 @@ let studentLoaded: string | null = null;
 let studentInFlight = false;
 
 async function loadStudentLogits(): Promise<void> {
-  const { studentSource: source, teacher } = useExplorerStore.getState();
-  if (!wanted || !teacher || studentInFlight) return;
+  const { studentSource: source, teacher, pinnedRun } = useExplorerStore.getState();
+  if (!wanted || !teacher || studentInFlight || pinnedRun !== null) return;
   const key = studentKey(source);
   if (key === studentLoaded) return;
   studentLoaded = key;
@@ -128,7 +130,8 @@ async function loadStudentLogits(): Promise<void> {
   update((s) => ({ ...s, studentStatus: 'loading' }));
   try {
     const student = await engine().studentLogits(source);
-    if (useExplorerStore.getState().studentSource === source)
+    const now = useExplorerStore.getState();
+    if (now.studentSource === source && now.pinnedRun === null)
       update((s) => ({ ...s, student, studentStatus: 'ready', studentMessage: null }));
   } catch (error) {
     update((s) => ({ ...s, student: null, studentStatus: 'failed', studentMessage: messageOf(error) }));
@@ -155,9 +158,33 @@ async function loadImages(): Promise<void> {
   }
 }
 
+let capturing: number | null = null;
+
+/**
+ * Keeps the final student logits of a distillation that has finished (done or stopped), so that it can still be
+ * shown once a newer run has replaced it in the engine.
+ */
+async function keepFinishedStudent(): Promise<void> {
+  const run = latestDistillation();
+  const state = useExplorerStore.getState();
+  if (!wanted || !state.teacher || !run || capturing !== null || run.id in state.finishedStudents) return;
+  if (run.status !== 'done' && run.status !== 'stopped') return;
+  capturing = run.id;
+  try {
+    const logits = await engine().studentLogits('distillation');
+    // A newer run may have replaced this one in the engine meanwhile: then these logits are not its.
+    if (latestDistillation()?.id === run.id) update((s) => withFinishedStudent(s, run.id, logits));
+  } catch {
+    // The run is gone from the engine (its teacher was replaced): nothing to keep.
+  } finally {
+    capturing = null;
+  }
+}
+
 const refresh = () => {
   void loadTeacherLogits();
   void loadStudentLogits();
+  void keepFinishedStudent();
 };
 
 let subscribed = false;
@@ -191,8 +218,21 @@ export const showRandomImage = () => thenImages(withRandomImage);
 export const selectImage = (index: number) => thenImages((s) => ({ ...s, selected: index }));
 export const stepImage = (direction: number) => thenImages((s) => withSteppedImage(s, direction));
 
-export function chooseStudentSource(studentSource: StudentSource): void {
-  update((s) => ({ ...s, studentSource, student: null, studentStatus: 'idle', studentMessage: null }));
+/** The student shown beside the teacher: a live source, or (`run:<id>`) a finished distillation's. */
+export function chooseStudent(choice: string): void {
+  if (choice.startsWith('run:')) {
+    update((s) => withPinnedRun(s, Number(choice.slice('run:'.length))));
+    return;
+  }
+  const studentSource = choice as StudentSource;
+  update((s) => ({
+    ...s,
+    studentSource,
+    pinnedRun: null,
+    student: null,
+    studentStatus: 'idle',
+    studentMessage: null,
+  }));
   studentLoaded = null;
   void loadStudentLogits();
 }

@@ -3,6 +3,7 @@ import { MAX_TEMPERATURE, MIN_TEMPERATURE } from '../engine/distill/temperature'
 import type { SplitLogits } from '../worker/protocol';
 import {
   candidatesFor,
+  finishedRunIds,
   GRID_SIZE,
   initialExplorerState,
   missingImages,
@@ -10,7 +11,9 @@ import {
   SLIDER_MIN,
   steppedTemperature,
   temperatureOf,
+  withFinishedStudent,
   withPick,
+  withPinnedRun,
   withRandomImage,
   withSteppedImage,
   withTeacher,
@@ -81,5 +84,29 @@ describe('temperature explorer state', () => {
     expect(random.seed).toBe(state.seed + 1);
     expect(random.selected).toBeGreaterThanOrEqual(0);
     expect(random.candidates).toBe(state.candidates);
+  });
+
+  it("keeps finished runs' students: listed for this split, newest first, and shown when pinned", () => {
+    let state = withTeacher(initialExplorerState(), teacherLogits());
+    const run1 = { ...teacherLogits(), model: 'kd student, epoch 3 of 3' };
+    const run2 = { ...teacherLogits(), model: 'ce student, epoch 3 of 3' };
+    const elsewhere = { ...teacherLogits('full'), model: 'kd student (full)' };
+    state = withFinishedStudent(
+      withFinishedStudent(withFinishedStudent(state, 1, run1), 2, run2),
+      3,
+      elsewhere,
+    );
+    expect(finishedRunIds(state)).toEqual([2, 1]);
+    expect(state.student).toBeNull();
+    state = withPinnedRun(state, 1);
+    expect(state).toMatchObject({ pinnedRun: 1, student: run1, studentStatus: 'ready' });
+    // Another split: the pinned student cannot be compared image by image and goes.
+    const moved = withTeacher(state, teacherLogits('full'));
+    expect(moved).toMatchObject({ pinnedRun: null, student: null });
+    expect(finishedRunIds(moved)).toEqual([3]);
+    // A run pinned before its logits arrive shows them when they do.
+    const early = withPinnedRun(withTeacher(initialExplorerState(), teacherLogits()), 4);
+    expect(early).toMatchObject({ student: null, studentStatus: 'idle' });
+    expect(withFinishedStudent(early, 4, run1)).toMatchObject({ student: run1, studentStatus: 'ready' });
   });
 });

@@ -23,6 +23,13 @@ export interface ExplorerState {
   readonly teacherMessage: string | null;
   readonly student: SplitLogits | null;
   readonly studentSource: StudentSource;
+  /** A finished distillation shown instead of the live source: its run id (the Distillation panel's numbering). */
+  readonly pinnedRun: number | null;
+  /**
+   * The final logits of every distillation that finished during this visit, by run id: the engine keeps only
+   * the latest run's student, the explorer keeps what it needs of the others.
+   */
+  readonly finishedStudents: Readonly<Record<number, SplitLogits>>;
   readonly studentStatus: LogitsStatus;
   readonly studentMessage: string | null;
   readonly temperature: number;
@@ -52,6 +59,8 @@ export const initialExplorerState = (present = false): ExplorerState => ({
   teacherMessage: null,
   student: null,
   studentSource: 'distillation',
+  pinnedRun: null,
+  finishedStudents: {},
   studentStatus: 'idle',
   studentMessage: null,
   temperature: START_TEMPERATURE,
@@ -104,12 +113,14 @@ export function withTeacher(state: ExplorerState, teacher: SplitLogits): Explore
       : (candidates[0] ?? null);
   // Student logits of another split cannot be compared image by image.
   const student = state.student?.datasetId === teacher.datasetId ? state.student : null;
+  const pinnedRun = student ? state.pinnedRun : null;
   return {
     ...state,
     teacher,
     teacherStatus: 'ready',
     teacherMessage: null,
     student,
+    pinnedRun,
     candidates,
     images: sameSplit ? state.images : {},
     selected,
@@ -145,3 +156,30 @@ export function missingImages(state: ExplorerState): number[] {
   const wanted = state.selected === null ? state.candidates : [state.selected, ...state.candidates];
   return [...new Set(wanted)].filter((i) => !(i in state.images));
 }
+
+/** A finished run's final student logits, kept (and shown at once when that run is the one pinned). */
+export const withFinishedStudent = (
+  state: ExplorerState,
+  runId: number,
+  logits: SplitLogits,
+): ExplorerState => ({
+  ...state,
+  finishedStudents: { ...state.finishedStudents, [runId]: logits },
+  ...(state.pinnedRun === runId ? { student: logits, studentStatus: 'ready' as const } : {}),
+});
+
+/** Shows a finished run's student (its kept logits) instead of the live source. */
+export const withPinnedRun = (state: ExplorerState, runId: number): ExplorerState => ({
+  ...state,
+  pinnedRun: runId,
+  student: state.finishedStudents[runId] ?? null,
+  studentStatus: runId in state.finishedStudents ? 'ready' : 'idle',
+  studentMessage: null,
+});
+
+/** The finished runs whose students can be shown beside this teacher (same test split), newest first. */
+export const finishedRunIds = (state: ExplorerState): number[] =>
+  Object.entries(state.finishedStudents)
+    .filter(([, logits]) => logits.datasetId === state.teacher?.datasetId)
+    .map(([id]) => Number(id))
+    .sort((a, b) => b - a);

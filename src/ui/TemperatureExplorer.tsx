@@ -3,11 +3,12 @@
  * beside them, the entropy, KD's soft term and what each class resembles. Everything comes from logits the
  * Worker computed once (explorerActions.ts); the panel asks for them when it first comes into view.
  */
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import './explorer.css';
 import {
   choosePick,
-  chooseStudentSource,
+  chooseStudent,
   reshufflePick,
   selectImage,
   setPresent,
@@ -15,9 +16,10 @@ import {
   useExplorerStore,
   wantExplorer,
 } from '../store/explorerActions';
-import type { PickMode } from '../store/explorerState';
+import { finalTestAccuracy } from '../store/distillState';
+import { useDistillStore } from '../store/distillStores';
+import { finishedRunIds, type PickMode } from '../store/explorerState';
 import { useDatasetStore } from '../store/stores';
-import type { StudentSource } from '../worker/protocol';
 import { ClassSimilarity } from './ExplorerCharts';
 import { ExplorerMain } from './ExplorerMain';
 import { TestImage } from './ExplorerParts';
@@ -57,7 +59,8 @@ export function enterLectureMode() {
   document.documentElement.requestFullscreen?.().catch(() => undefined);
 }
 
-function ImagePicker({ classNames }: { classNames: readonly string[] }) {
+/** Memoised, as is StudentChoice: a move of T re-renders the panel, and neither depends on T. */
+const ImagePicker = memo(function ImagePicker({ classNames }: { classNames: readonly string[] }) {
   const pick = useExplorerStore((s) => s.pick);
   const candidates = useExplorerStore((s) => s.candidates);
   const images = useExplorerStore((s) => s.images);
@@ -109,36 +112,54 @@ function ImagePicker({ classNames }: { classNames: readonly string[] }) {
       </ul>
     </div>
   );
-}
+});
 
-function StudentChoice() {
+const StudentChoice = memo(function StudentChoice() {
   const source = useExplorerStore((s) => s.studentSource);
+  const pinnedRun = useExplorerStore((s) => s.pinnedRun);
   const status = useExplorerStore((s) => s.studentStatus);
   const message = useExplorerStore((s) => s.studentMessage);
   const student = useExplorerStore((s) => s.student);
+  const finished = useExplorerStore(useShallow(finishedRunIds));
+  const finishedStudents = useExplorerStore((s) => s.finishedStudents);
+  const runs = useDistillStore((s) => s.runs);
+  const runLabel = (id: number) => {
+    const run = runs.find((r) => r.id === id);
+    const accuracy = run && finalTestAccuracy(run);
+    return `run #${id} ${run?.method ?? ''}${accuracy === null || accuracy === undefined ? '' : `, ${(accuracy * 100).toFixed(1)}%`} (${finishedStudents[id]?.model ?? ''})`;
+  };
   return (
     <p className="explorer-student" data-testid="explorer-student" data-status={status}>
       <label>
         Student beside it{' '}
         <select
           data-testid="explorer-student-source"
-          value={source}
-          onChange={(e) => chooseStudentSource(e.target.value as StudentSource)}
+          value={pinnedRun === null ? source : `run:${pinnedRun}`}
+          onChange={(e) => chooseStudent(e.target.value)}
         >
-          <option value="distillation">the latest distillation's student</option>
+          <option value="distillation">the latest distillation's student, live</option>
           <option value="student">the Student panel's model</option>
+          {finished.map((id) => (
+            <option key={id} value={`run:${id}`}>
+              {runLabel(id)}
+            </option>
+          ))}
         </select>
       </label>{' '}
       <span className="hint">
         {status === 'loading'
           ? 'computing its logits…'
           : student
-            ? `${student.model}; follows the run, an epoch at a time`
+            ? pinnedRun === null
+              ? `${student.model}; follows the run, an epoch at a time`
+              : student.model
             : (message ?? '')}
       </span>
     </p>
   );
-}
+});
+
+const NO_CLASSES: readonly string[] = [];
 
 export function TemperatureExplorer() {
   const ref = useRef<HTMLElement>(null);
@@ -149,7 +170,7 @@ export function TemperatureExplorer() {
   const present = useExplorerStore((s) => s.present);
   const numbers = useExplorerNumbers();
   const temperature = useExplorerStore((s) => s.temperature);
-  const classNames = useDatasetStore((s) => s.summary?.classNames) ?? [];
+  const classNames = useDatasetStore((s) => s.summary?.classNames) ?? NO_CLASSES;
   return (
     <section
       ref={ref}

@@ -52,7 +52,8 @@ export function useExplorerNumbers(): ExplorerNumbers | null {
   return useMemo(() => {
     if (!teacher || selected === null || selected >= teacher.count) return null;
     const { classes } = teacher;
-    const pairedStudent = student && student.count === teacher.count ? student : null;
+    const pairedStudent =
+      student && student.datasetId === teacher.datasetId && student.count === teacher.count ? student : null;
     const t = rowOf(teacher.logits, classes, selected);
     const s = pairedStudent && rowOf(pairedStudent.logits, classes, selected);
     const teacherP = softmaxAt(t, temperature);
@@ -81,7 +82,8 @@ export function useEntropyCurve(): EntropyPoint[] {
   return useMemo(() => {
     if (!teacher || selected === null || selected >= teacher.count) return [];
     const t = entropyCurve(rowOf(teacher.logits, teacher.classes, selected), CURVE_TEMPERATURES);
-    const paired = student && student.count === teacher.count ? student : null;
+    const paired =
+      student && student.datasetId === teacher.datasetId && student.count === teacher.count ? student : null;
     const s = paired && entropyCurve(rowOf(paired.logits, paired.classes, selected), CURVE_TEMPERATURES);
     return t.map((point, i) => ({
       temperature: point.temperature,
