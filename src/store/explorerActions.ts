@@ -7,8 +7,9 @@
 import { create } from 'zustand';
 import type { StudentSource } from '../worker/protocol';
 import { chooseMethod, pauseDistill, resumeDistill, startDistill } from './distillActions';
-import { baselineFor, type DistillRunRecord, liveRun } from './distillState';
+import type { DistillRunRecord } from './distillState';
 import { useDistillStore } from './distillStores';
+import { LECTURE_METHOD, lectureStep } from './lectureState';
 import { getEngine, messageOf } from './engineClient';
 import {
   type ExplorerState,
@@ -36,9 +37,6 @@ export const useExplorerStore = create<ExplorerState>(() => initialExplorerState
 
 const engine = () => getEngine(reportError);
 const update = (change: (state: ExplorerState) => ExplorerState) => useExplorerStore.setState(change);
-
-/** The method lecture mode runs beside its baseline. */
-export const LECTURE_METHOD = 'kd';
 
 let wanted = false;
 
@@ -242,37 +240,31 @@ export function setPresent(present: boolean): void {
   if (present) wantExplorer();
 }
 
-/** The newest run of the lecture's method, if any. */
-export function lectureRun(runs: readonly DistillRunRecord[]): DistillRunRecord | null {
-  for (let i = runs.length - 1; i >= 0; i--) if (runs[i]!.method === LECTURE_METHOD) return runs[i]!;
-  return null;
-}
-
 /** After a lecture run: a finished KD run without its baseline gets one, trained next. */
 async function baselineAfterLecture(): Promise<void> {
-  const { runs } = useDistillStore.getState();
-  const run = lectureRun(runs);
-  if (!useExplorerStore.getState().present || liveRun(useDistillStore.getState())) return;
-  if (run?.status === 'done' && !baselineFor(runs, run)) await startDistill('baseline');
+  if (useExplorerStore.getState().present && lectureStep(useDistillStore.getState().runs) === 'baseline')
+    await startDistill('baseline');
 }
 
 /**
- * Space in lecture mode: pauses the running distillation, resumes a paused one, or (none live) starts a KD run
- * with the Distillation panel's settings; when it has finished, its baseline trains next, so that both
- * accuracy curves end up side by side. A finished KD run still without a baseline gets one first.
+ * Space in lecture mode (lectureState.ts decides): pauses the running distillation, resumes a paused one, or
+ * starts a KD run with the Distillation panel's settings; when it has finished, its baseline trains next, so
+ * that both accuracy curves end up side by side.
  */
 export async function toggleLectureRun(): Promise<void> {
-  const state = useDistillStore.getState();
-  const live = liveRun(state);
-  if (live?.status === 'running') return pauseDistill();
-  if (live?.status === 'paused') {
-    await resumeDistill();
-    return baselineAfterLecture();
+  switch (lectureStep(useDistillStore.getState().runs)) {
+    case 'pause':
+      return pauseDistill();
+    case 'resume':
+      await resumeDistill();
+      return baselineAfterLecture();
+    case 'wait':
+      return;
+    case 'baseline':
+      return baselineAfterLecture();
+    case 'start':
+      chooseMethod(LECTURE_METHOD);
+      await startDistill('method');
+      return baselineAfterLecture();
   }
-  if (live) return; // starting, pausing or stopping: wait for it
-  const last = lectureRun(state.runs);
-  if (last?.status === 'done' && !baselineFor(state.runs, last)) return baselineAfterLecture();
-  chooseMethod(LECTURE_METHOD);
-  await startDistill('method');
-  return baselineAfterLecture();
 }

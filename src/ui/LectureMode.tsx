@@ -7,7 +7,6 @@
 import { useEffect, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import {
-  lectureRun,
   setPresent,
   stepImage,
   stepTemperature,
@@ -17,6 +16,7 @@ import {
 } from '../store/explorerActions';
 import { accuracyOverlay, baselineFor, type DistillRunRecord, runKey } from '../store/distillState';
 import { useDistillStore } from '../store/distillStores';
+import { lectureRun } from '../store/lectureState';
 import { ExplorerMain } from './ExplorerMain';
 import type { ExplorerNumbers } from './useExplorerNumbers';
 
