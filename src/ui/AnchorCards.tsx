@@ -96,8 +96,9 @@ export function MaskLegend({ scale, min, max }: { scale: number; min: number; ma
         <span>{(1 + scale).toPrecision(4)}</span>
       </span>
       <span className="hint">
-        Masks now range {min.toPrecision(4)} to {max.toPrecision(4)}; blue: the student sees less of the image
-        there, red: more.
+        Colour scale: 1 ± {scale.toPrecision(3)} (the largest |m − 1| shown, upsampled); the 14 × 14 mask
+        cells range {min.toPrecision(4)} to {max.toPrecision(4)}. Blue: the student sees less of the image
+        there (towards the dataset-mean colour), red: more contrast.
       </span>
     </div>
   );
