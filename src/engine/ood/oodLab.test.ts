@@ -133,6 +133,29 @@ describe('OodLab on the shipped teacher and a fresh student (small slices of the
     expect(result).toBeNull();
     expect(fresh.isRunning).toBe(false);
     expect(tf.memory().numTensors).toBe(before);
+    // Cancel also reaches into the anchor pass, at its next progress report.
+    let reports = 0;
+    const another = new OodLab(readPrepared);
+    const during = await another.run(
+      { models: [teacher.key], sets: ['uniform'] },
+      [teacher],
+      teacher,
+      dataset,
+      (p) => {
+        if (p.stage.startsWith('choosing anchors') && p.done > 0) another.cancel();
+      },
+      noYield,
+      async (_chooser, train, progress) => {
+        for (let done = 100; done <= train.count; done += 100) {
+          reports++;
+          progress(done, train.count);
+        }
+        return [0];
+      },
+    );
+    expect(during).toBeNull();
+    expect(reports).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
     const sets = fresh.sets(100).map((s) => s.id);
     expect(() => fresh.addUpload([{ name: 'x.txt', bytes: new Uint8Array(1) }])).toThrow(
       /^x\.txt: not a file/,

@@ -205,6 +205,8 @@ export class OodLab {
           const base = done;
           report(stage);
           indices = await chooseAnchors(chooser, dataset.train, (n) => {
+            // Cancel reaches into a long anchor pass too (the chooser frees its batch before reporting).
+            if (stop()) throw new OodCancelled();
             done = base + n;
             report(stage);
           });
