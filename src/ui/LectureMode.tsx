@@ -5,6 +5,7 @@
  * page cannot ask for it before a key press or click), Escape leaves.
  */
 import { useEffect, useMemo } from 'react';
+import { createPortal } from 'react-dom';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import {
   setPresent,
@@ -125,7 +126,8 @@ export function LectureMode({ numbers }: { numbers: ExplorerNumbers | null }) {
     window.addEventListener('keydown', onKey, true);
     return () => window.removeEventListener('keydown', onKey, true);
   }, []);
-  return (
+  // On the page's body: the explorer panel is a layout container (it keeps its moves' layout to itself).
+  return createPortal(
     <div className="lecture" role="dialog" aria-modal="true" aria-label="Lecture mode" data-testid="lecture">
       <div className="lecture-head">
         <h2>What temperature does to a teacher's softmax</h2>
@@ -148,6 +150,7 @@ export function LectureMode({ numbers }: { numbers: ExplorerNumbers | null }) {
           <LectureRuns />
         </>
       )}
-    </div>
+    </div>,
+    document.body,
   );
 }
