@@ -95,3 +95,32 @@ export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
   if (t.dtype !== 'float32') throw new Error(`wasm heap kernels: expected float32 data, got ${t.dtype}`);
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
+
+/**
+ * Runs `body` with a float32 tensor of `shape` over `source`'s data from `offset` floats on: an alias, no copy.
+ * The alias is unregistered afterwards without freeing its memory, which `source` owns; `body` must not keep
+ * it (what it returns must be a tensor of its own).
+ */
+export function withAlias<T>(
+  backend: BackendWasm,
+  source: TensorInfo,
+  offset: number,
+  shape: number[],
+  body: (alias: TensorInfo) => T,
+): T {
+  const data = backend.dataIdMap.get(source.dataId);
+  if (data == null) throw new Error('wasm heap kernels: the aliased tensor has no data');
+  const size = shape.reduce((p, d) => p * d, 1);
+  const available = source.shape.reduce((p, d) => p * d, 1);
+  if (offset < 0 || offset + size > available) {
+    throw new Error(`wasm heap kernels: an alias of ${size} floats at ${offset} overruns ${available}`);
+  }
+  const alias = backend.makeOutput(shape, 'float32', data.memoryOffset + 4 * offset);
+  try {
+    return body(alias);
+  } finally {
+    const own = backend.dataIdMap.get(alias.dataId);
+    if (own != null) backend.wasm.tfjs.disposeData(own.id);
+    backend.dataIdMap.delete(alias.dataId);
+  }
+}

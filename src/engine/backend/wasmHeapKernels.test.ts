@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from './wasmGradients';
+import { canUseShifted } from './convFilterGradShifted';
 import { MAX_IM2COL_FLOATS } from './wasmHeapKernels';
 
 type Backend = 'cpu' | 'wasm';
@@ -98,6 +99,71 @@ describe('wasm heap kernels', () => {
     const [wasm] = await readOn('wasm', run);
     expect(Array.from(wasm!)).toEqual(Array.from(cpu!));
     expect(Array.from(wasm!)).toEqual([0, 3, 3, 0, 0, 0, 0, 0]);
+  });
+
+  type ConvPad =
+    'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+  // Stride-1 convs with 8+ input channels take the shifted-window path (convFilterGradShifted.ts).
+  const SHIFTED_CASES: {
+    x: [number, number, number, number];
+    f: [number, number, number, number];
+    pad: ConvPad;
+  }[] = [
+    { x: [3, 8, 8, 8], f: [3, 3, 8, 5], pad: 'same' },
+    { x: [2, 9, 7, 12], f: [3, 3, 12, 4], pad: 'valid' },
+    { x: [2, 6, 10, 8], f: [5, 3, 8, 6], pad: 'same' },
+    { x: [2, 7, 7, 9], f: [2, 2, 9, 3], pad: 'same' },
+    { x: [2, 5, 5, 16], f: [1, 1, 16, 7], pad: 'valid' },
+    { x: [1, 6, 6, 8], f: [3, 3, 8, 2], pad: 2 },
+    {
+      x: [2, 7, 6, 8],
+      f: [3, 3, 8, 3],
+      pad: [
+        [0, 0],
+        [2, 0],
+        [0, 3],
+        [0, 0],
+      ],
+    },
+  ];
+
+  it.each(SHIFTED_CASES)('Conv2DBackpropFilter, stride 1 (shifted windows), matches cpu: %j', async (c) => {
+    const run = () => {
+      const info = tf.backend_util.computeConv2DInfo(c.x, c.f, 1, 1, c.pad);
+      const dyShape = [c.x[0], info.outHeight, info.outWidth, c.f[3]];
+      const x = tf.tensor4d(
+        values(
+          c.x.reduce((p, d) => p * d),
+          9,
+        ),
+        c.x,
+      );
+      const dy = tf.tensor(
+        values(
+          dyShape.reduce((p, d) => p * d),
+          10,
+        ),
+        dyShape,
+      );
+      return [
+        tf
+          .engine()
+          .runKernel<tf.Tensor>(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { strides: 1, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+          ),
+      ];
+    };
+    expect(canUseShifted(tf.backend_util.computeConv2DInfo(c.x, c.f, 1, 1, c.pad))).toBe(true);
+    const [cpu] = await readOn('cpu', run);
+    const wasmBackend = tf.findBackend('wasm')!;
+    const before = wasmBackend.numDataIds();
+    const [wasm] = await readOn('wasm', run);
+    // The aliases and every intermediate are gone (the wasm backend's own count of live data).
+    expect(wasmBackend.numDataIds()).toBe(before);
+    expect(maxAbs(cpu!)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(cpu!, wasm!)).toBeLessThanOrEqual(1e-4);
   });
 
   it('Conv2DBackpropFilter matches cpu when the batch is split into im2col chunks', async () => {

@@ -7,7 +7,8 @@
  *   there.
  * - Conv2DBackpropFilter: dW = im2col(x)^T dy, with the transposed im2col written by a loop and the product run
  *   by wasm's BatchMatMul, which hands a batch-1, untransposed product to XNNPACK's fully-connected operator.
- *   The im2col matrix is built per chunk of images so that it stays under MAX_IM2COL_FLOATS.
+ *   The im2col matrix is built per chunk of images so that it stays under MAX_IM2COL_FLOATS. Stride-1 convs
+ *   with 8 or more input channels skip the im2col matrix (convFilterGradShifted.ts).
  */
 import {
   backend_util,
@@ -18,6 +19,7 @@ import {
   type MaxPoolGradInputs,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { canUseShifted, conv2DFilterGradShifted } from './convFilterGradShifted';
 import { composite, heapF32, wasmBackendOf } from './kernelScope';
 
 type Shape4 = [number, number, number, number];
@@ -225,6 +227,7 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const chunk = Math.max(1, Math.floor(MAX_IM2COL_FLOATS / (k * perImage)));
   const wasm = wasmBackendOf(backend);
 
+  if (canUseShifted(info)) return composite(backend, (s) => conv2DFilterGradShifted(s, backend, x, dy, info));
   return composite(backend, (s) => {
     const xT = s.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
     const dy2 = s.reshape(dy, [n * perImage, cout]);
