@@ -1,6 +1,6 @@
 /**
- * AKD, anchor-based KD (Spanos, Passalis & Tefas 2025), exactly as DESIGN.md section 3, from the authors' public
- * code (resnet32x4 -> resnet8x4 on CIFAR-100):
+ * AKD, anchor-based KD (Spanos, Passalis & Tefas 2025), as DESIGN.md section 3 reads the authors' public code
+ * (resnet32x4 -> resnet8x4 on CIFAR-100); where this differs from their code, and why: docs/design.md §3.
  * - Anchors (anchors.ts): per class the `anchorsPerClass` most central records by the teacher's penultimate
  *   features over the training split (BatchNorm in inference mode, where the authors' code had it in training
  *   mode). The teacher's anchor features are computed once, from the unmasked anchors.
@@ -11,8 +11,9 @@
  * - L_AKD = lambda1 * L1 + (1 - lambda2) * L2 + lambda2 * L3 (losses.ts akdLoss); total = CE + weight * L_AKD.
  *   Terms: l1, l2, l3, akd (= L_AKD).
  * - The masks have their own SGD (lr 1e-3, weight decay 1e-5 added to their gradient as PyTorch's SGD does),
- *   and after each update every mask is rescaled to mean 1. They are run state (state()/restore()) and shown by
- *   describe(), never part of the exported student.
+ *   and after each update every mask is rescaled to mean 1. They are run state (state()/restore(), with the
+ *   anchor indices they belong to), read by anchorMasks() for the anchor gallery, never part of the exported
+ *   student.
  * Defaults: the authors' (lambda1 1, lambda2 0.1, weight 10, KD weight 0, masks SGD 1e-3 / 1e-5); 1 anchor per
  * class (the paper recommends 1 or 2 per class).
  */
