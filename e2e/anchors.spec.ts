@@ -79,6 +79,15 @@ test('during an AKD run the masks redraw from the Worker’s snapshots', async (
   // The default mask learning rate barely moves the masks in a short run (README, "The anchor gallery").
   await page.getByTestId('distill-param-maskLearningRate').fill('1');
   await page.getByTestId('distill-epochs').fill('4');
+  // Long tasks on the main thread while the run trains and the gallery redraws (recorded, not asserted: the
+  // curves redraw in the same frames).
+  await page.evaluate(() => {
+    const seen: number[] = [];
+    Object.assign(window, { longTasks: seen });
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => seen.push(e.duration))).observe({
+      type: 'longtask',
+    });
+  });
   await page.getByTestId('distill-train-start').click();
   await expect(page.getByTestId('anchors-source')).toHaveAttribute('data-source', 'run', { timeout: 60_000 });
   const mask = cards(page).first().getByTestId('anchor-mask');
@@ -87,4 +96,9 @@ test('during an AKD run the masks redraw from the Worker’s snapshots', async (
     .poll(async () => (await pixelsOf(mask)).some((v, i) => v !== before[i]), { timeout: 60_000 })
     .toBe(true);
   await expect(cards(page).first().getByTestId('anchor-move')).toContainText('mean |m − 1| =');
+  const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+  test.info().annotations.push({
+    type: 'main-thread long tasks during the AKD run (count, longest ms)',
+    description: `${longTasks.length}, ${Math.round(Math.max(0, ...longTasks))}`,
+  });
 });
