@@ -9,6 +9,7 @@ import {
   chooseBackend,
   looksSoftware,
 } from './chooseBackend';
+import { installTrainingBatchNorm } from './trainingBatchNorm';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { wasmThreads, withWasmThreads } from './wasmThreads';
 
@@ -97,6 +98,7 @@ async function registerBackendCode(name: BackendName, options: InitBackendOption
     const threads = await wasmThreads();
     if (threads != null) wasm.setThreadsCount(threads);
     registerWasmGradientKernels();
+    installTrainingBatchNorm();
     return threads;
   }
   return null;

@@ -1,0 +1,197 @@
+/**
+ * BatchNormalization in training, on wasm, as one op with its own gradient instead of tfjs-layers' graph
+ * (moments, then batchNorm: Mean, Sub, Square, Mean, FusedBatchNorm forward, and about ten passes over the
+ * feature map backward through all of them). Here: one loop over x for the per-channel sums (float64), y as
+ * one XNNPACK per-channel affine pass, and backward one loop for sum(dy) and sum(dy (x - mean)), then
+ *   dx = g s (dy - sum(dy) / n - (x - mean) s^2 sum(dy (x - mean)) / n),   s = 1 / sqrt(variance + eps),
+ * as two affine passes and an add: the exact gradient of the same function (biased batch variance, as tfjs-layers uses). The layer's moving
+ * averages are updated with the same ops as tfjs-layers'. Installed over BatchNormalization.prototype.call;
+ * every case but a training call on wasm with the channel axis last runs tfjs-layers' own code
+ * (docs/design.md §5, wasm training kernels).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/** The fields of tfjs-layers' BatchNormalization that its training call reads (private in its typings). */
+interface BatchNormFields {
+  readonly axis: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly gamma: tf.LayerVariable | null;
+  readonly beta: tf.LayerVariable | null;
+  readonly movingMean: tf.LayerVariable;
+  readonly movingVariance: tf.LayerVariable;
+}
+
+type Call = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+
+function heapOf(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as BackendWasm;
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/**
+ * scale * t + shift per channel (the last axis), as an XNNPACK 1x1 depthwise conv with bias: one pass, several
+ * times faster than wasm's FusedBatchNorm or a plain loop here.
+ */
+function channelAffine(t: tf.Tensor, scale: Float32Array, shift: Float32Array): tf.Tensor {
+  const channels = scale.length;
+  return tf.tidy(() =>
+    tf.reshape(
+      tf.fused.depthwiseConv2d({
+        x: tf.reshape(t, [t.size / channels, 1, 1, channels]) as tf.Tensor4D,
+        filter: tf.tensor4d(scale, [1, 1, channels, 1]),
+        strides: 1,
+        pad: 'valid',
+        bias: tf.tensor1d(shift),
+      }),
+      t.shape,
+    ),
+  );
+}
+
+/** Per-channel sums over all but the last axis, in float64: of `a`, and of `a * (b - shift)` when given. */
+function channelSums(a: Float32Array, channels: number, b?: Float32Array, shift?: Float64Array) {
+  const first = new Float64Array(channels);
+  const second = new Float64Array(channels);
+  for (let i = 0; i < a.length; i += channels) {
+    for (let c = 0; c < channels; c++) {
+      const v = a[i + c]!;
+      first[c] = first[c]! + v;
+      const u = b ? b[i + c]! - shift![c]! : v;
+      second[c] = second[c]! + v * u;
+    }
+  }
+  return { first, second };
+}
+
+/**
+ * y for a batch x (channels last), with the batch mean and biased variance it used; y is differentiable in x,
+ * gamma and beta, mean and variance are constants (for the moving averages).
+ */
+export function trainingBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const channels = x.shape[x.rank - 1]!;
+  const count = x.size / channels;
+  const { first, second } = channelSums(heapOf(x), channels);
+  const meanValues = new Float64Array(channels);
+  const varianceValues = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    const m = first[c]! / count;
+    meanValues[c] = m;
+    varianceValues[c] = Math.max(0, second[c]! / count - m * m);
+  }
+  const mean = tf.tensor1d(Float32Array.from(meanValues));
+  const variance = tf.tensor1d(varianceValues);
+  // What the backward pass needs from the forward one, kept as plain numbers: the tensors above belong to
+  // the caller's tidy, which ends before backprop runs.
+  const centre = Float64Array.from(Float32Array.from(meanValues));
+  const inv = Float64Array.from(varianceValues, (v) => 1 / Math.sqrt(Math.fround(v + epsilon)));
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    // customGrad passes the inputs, then its save function.
+    const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([xs, g]);
+    // y = x * (g s) + (b - mean g s), the batchNorm of x with these statistics, in one XNNPACK pass.
+    const gv = heapOf(g);
+    const bv = heapOf(b);
+    const scale = Float32Array.from(inv, (s, c) => gv[c]! * s);
+    const shift = Float32Array.from(scale, (k, c) => bv[c]! - centre[c]! * k);
+    return {
+      value: channelAffine(xs, scale, shift),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        if (Array.isArray(dy)) throw new Error('trainingBatchNorm: one output, one gradient');
+        const [xSaved, gSaved] = saved as [tf.Tensor, tf.Tensor];
+        const gv = heapOf(gSaved);
+        const sums = channelSums(heapOf(dy), channels, heapOf(xSaved), centre);
+        const a = new Float64Array(channels);
+        const bx = new Float64Array(channels);
+        const d = new Float64Array(channels);
+        for (let c = 0; c < channels; c++) {
+          const s = inv[c]!;
+          a[c] = gv[c]! * s;
+          bx[c] = (-gv[c]! * s * s * s * sums.second[c]!) / count;
+          d[c] = (-gv[c]! * s * sums.first[c]!) / count;
+        }
+        // dx = a dy + bx x + (d - bx mean), per channel: two XNNPACK passes and an add.
+        const dx = tf.tidy(() =>
+          tf.add(
+            channelAffine(dy, Float32Array.from(a), new Float32Array(channels)),
+            channelAffine(
+              xSaved,
+              Float32Array.from(bx),
+              Float32Array.from(d, (v, c) => v - bx[c]! * centre[c]!),
+            ),
+          ),
+        );
+        const dGamma = tf.tensor1d(Float32Array.from(sums.second, (v, c) => v * inv[c]!));
+        const dBeta = tf.tensor1d(Float32Array.from(sums.first));
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  return { y: op(x, gamma, beta), mean, variance };
+}
+
+/** Whether the fused path can run this call; everything else goes to tfjs-layers' own code. */
+function fusable(layer: BatchNormFields, input: tf.Tensor, training: boolean): boolean {
+  const axis = layer.axis < 0 ? layer.axis + input.rank : layer.axis;
+  return (
+    training &&
+    tf.getBackend() === 'wasm' &&
+    input.dtype === 'float32' &&
+    input.rank >= 2 &&
+    axis === input.rank - 1 &&
+    layer.gamma != null &&
+    layer.beta != null
+  );
+}
+
+let installed: { proto: { call: Call }; original: Call } | null = null;
+
+/** Puts the fused training path in front of tfjs-layers' BatchNormalization.call. Idempotent. */
+export function installTrainingBatchNorm(): void {
+  if (installed) return;
+  const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: Call };
+  const original = proto.call;
+  proto.call = function (this: BatchNormFields, inputs, kwargs) {
+    const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (
+      input == null ||
+      (Array.isArray(inputs) && inputs.length !== 1) ||
+      !fusable(this, input, kwargs.training === true)
+    )
+      return original.call(this, inputs, kwargs);
+    return tf.tidy(() => {
+      // fusable() checked gamma and beta.
+      const { y, mean, variance } = trainingBatchNorm(
+        input,
+        this.gamma!.read(),
+        this.beta!.read(),
+        this.epsilon,
+      );
+      // The moving averages exactly as tfjs-layers updates them.
+      for (const [variable, value] of [
+        [this.movingMean, mean],
+        [this.movingVariance, variance],
+      ] as const) {
+        tf.tidy(() => {
+          const previous = variable.read();
+          variable.write(tf.sub(previous, tf.mul(tf.sub(previous, value), 1 - this.momentum)));
+        });
+      }
+      return y;
+    });
+  };
+  installed = { proto, original };
+}
+
+/** Puts tfjs-layers' own BatchNormalization.call back (tests). */
+export function uninstallTrainingBatchNorm(): void {
+  if (!installed) return;
+  installed.proto.call = installed.original;
+  installed = null;
+}
