@@ -24,7 +24,7 @@ describe('checkForm', () => {
     expect(error).toBeNull();
     expect(config).toEqual({ ...defaultTrainConfig('cnn-small'), role: 'student', model: 'cnn-small' });
     // The CLI reads the same declaration: cnn-small's own learning rate, not the shared one.
-    expect(config?.learningRate).toBe(0.01);
+    expect(config?.learningRate).toBe(0.02);
     expect(checkForm(defaultForm('vgg-fast'), 'teacher').config?.learningRate).toBe(
       DEFAULT_TRAIN_CONFIG.learningRate,
     );
