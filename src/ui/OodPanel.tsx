@@ -157,8 +157,8 @@ function Views({ result }: { result: OodResult }) {
     <div className="ood-views">
       <p className="hint" data-testid="ood-summary">
         {result.datasetName}: {result.testCount.toLocaleString('en-US')} test images, scored in{' '}
-        {result.seconds.toFixed(1)} s (cached outputs reused). Anchors for u(x) of {model.label}:{' '}
-        {model.anchors}.
+        {result.seconds.toFixed(1)} s (outputs already computed for a model and set are reused). Anchors for
+        u(x) of {model.label}: {model.anchors}.
       </p>
       <div className="ood-view-choice">
         <label>

@@ -265,6 +265,16 @@ export class OodLab {
     return this.outputs.get(this.cacheKey(model, dataset, set)) ?? null;
   }
 
+  /** Which anchors u(x) used for a model, in words, with their number. */
+  private anchorsText(model: OodModel, teacher: OodModel | null, dataset: Dataset): string {
+    if (model.ownAnchors)
+      return `its own AKD anchors (${model.ownAnchors.length}, unmasked, through its features)`;
+    const count = this.teacherAnchors.get(`${(teacher ?? model).key}|${dataset.id}`)?.length ?? 0;
+    return teacher
+      ? `1 per class by centrality of the teacher's features over the training split (${count}), through this model's features`
+      : `1 per class by centrality of this model's own features over the training split (${count}; no teacher loaded)`;
+  }
+
   private cacheKey(model: OodModel, dataset: Dataset, set: string): string {
     return `${model.key}|${dataset.id}|${set}`;
   }
@@ -286,11 +296,7 @@ export class OodLab {
         key: model.key,
         label: model.label,
         role: model.role,
-        anchors: model.ownAnchors
-          ? `its own AKD anchors (${model.ownAnchors.length}, unmasked, through its features)`
-          : teacher
-            ? "1 per class by centrality of the teacher's features (10 over the training split, through this model's features)"
-            : "1 per class by centrality of this model's own features (no teacher loaded)",
+        anchors: this.anchorsText(model, teacher, dataset),
         accuracy: calib.accuracy,
         ece: calib.ece,
         reliability: calib.bins,
