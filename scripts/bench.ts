@@ -10,6 +10,11 @@
  *   npm run bench                     everything
  *   npm run bench -- --only node      Node backends and the methods table (also: --only browser)
  *   npm run bench -- --only methods   the methods table alone; the step table already in docs/ is kept
+ *   npm run bench -- --only pytorch   the lab's wasm step against PyTorch's (benchPytorch.ts); also part of
+ *                                     a full or `--only node` run; `--pytorch PATH` names the yardstick script
+ *
+ * Whatever follows KEEP_MARKER in docs/benchmarks.md (hand-written notes, e.g. per-kernel before/after
+ * measurements that a later run cannot repeat) is carried over to the rewritten file.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,10 +35,12 @@ import {
 } from '../src/engine/benchmark';
 import { DISTILL_METHODS } from '../src/engine/distill/registry';
 import { MODEL_PRESETS } from '../src/engine/models/presets';
+import { benchAgainstPytorch, pytorchMissing, type RatioTable, ratioMarkdown } from './benchPytorch';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BATCH = 64;
 const PORT = 4174;
+const KEEP_MARKER = '<!-- Everything below this line is kept by npm run bench. -->';
 
 interface Row extends StepBenchmark {
   readonly host: 'node' | 'browser';
@@ -225,6 +232,8 @@ function markdown(
   skipped: Skipped[],
   machine: Record<string, string>,
   methods: MethodsTable | null,
+  pytorch: { table: RatioTable | null; why: string | null },
+  kept: string,
 ): string {
   const lines = ['# Training-step benchmark', ''];
   if (!rows.length) {
@@ -246,6 +255,14 @@ function markdown(
       ),
     );
   }
+  if (
+    rows.some((r) => r.host === 'browser' && r.backend !== 'wasm' && /swiftshader|software/i.test(r.adapter))
+  )
+    lines.push(
+      '',
+      'The webgpu and webgl rows are software-adapter numbers (SwiftShader, on the CPU): this machine has no GPU,',
+      'so they say nothing about GPU speed; see "On a real GPU" in issue 11 for how to record a real adapter.',
+    );
   if (skipped.length) {
     lines.push(
       '',
@@ -255,6 +272,8 @@ function markdown(
     );
   }
   if (methods) lines.push('', ...methodsMarkdown(methods));
+  lines.push('', ...ratioMarkdown(pytorch.table, pytorch.why));
+  if (kept.trim()) lines.push('', KEEP_MARKER, '', kept.trim());
   return `${lines.join('\n')}\n`;
 }
 
@@ -263,6 +282,7 @@ interface BenchFile {
   rows: Row[];
   skipped: Skipped[];
   methods?: MethodsTable;
+  pytorch?: RatioTable;
 }
 
 /** What an earlier run wrote, so that a partial run (--only methods) keeps the other tables. */
@@ -275,7 +295,10 @@ async function previousResults(path: string): Promise<BenchFile | null> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, note: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, note: { type: 'string' }, pytorch: { type: 'string' } },
+  });
+  const yardstick = values.pytorch ?? join(ROOT, '..', 'shared', 'yardsticks', 'pytorch_step.py');
   const rows: Row[] = [];
   const skipped: Skipped[] = [];
   const machine: Record<string, string> = {
@@ -287,14 +310,18 @@ async function main(): Promise<void> {
   };
   if (values.note) machine.note = values.note;
   const only = values.only;
-  if (only !== undefined && !['node', 'browser', 'methods'].includes(only))
-    throw new Error(`--only must be one of node, browser, methods; got ${only}`);
+  if (only !== undefined && !['node', 'browser', 'methods', 'pytorch'].includes(only))
+    throw new Error(`--only must be one of node, browser, methods, pytorch; got ${only}`);
   const jsonPath = join(ROOT, 'docs', 'benchmarks.json');
   const previous = await previousResults(jsonPath);
   let methods: MethodsTable | null = previous?.methods ?? null;
   if (only === undefined || only === 'node' || only === 'methods') methods = await benchMethods(machine);
+  let pytorch = previous?.pytorch ?? null;
+  const pytorchWhy = pytorchMissing(yardstick);
+  if ((only === undefined || only === 'node' || only === 'pytorch') && !pytorchWhy)
+    pytorch = await benchAgainstPytorch(yardstick);
   let result: BenchFile;
-  if (only === 'methods') {
+  if (only === 'methods' || only === 'pytorch') {
     result = {
       machine: previous?.machine ?? machine,
       rows: previous?.rows ?? [],
@@ -306,14 +333,23 @@ async function main(): Promise<void> {
     result = { machine, rows, skipped };
   }
   if (methods) result.methods = methods;
+  if (pytorch) result.pytorch = pytorch;
   await mkdir(join(ROOT, 'docs'), { recursive: true });
   await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
   const mdPath = join(ROOT, 'docs', 'benchmarks.md');
+  const oldText = await readFile(mdPath, 'utf8').catch(() => '');
+  const kept = oldText.includes(KEEP_MARKER)
+    ? oldText.slice(oldText.indexOf(KEEP_MARKER) + KEEP_MARKER.length)
+    : '';
+  const pytorchNote = { table: pytorch, why: pytorch ? null : pytorchWhy };
   // Formatted as `npm run lint` checks it.
-  const text = await format(markdown(result.rows, result.skipped, result.machine, methods), {
-    ...(await resolveConfig(mdPath)),
-    parser: 'markdown',
-  });
+  const text = await format(
+    markdown(result.rows, result.skipped, result.machine, methods, pytorchNote, kept),
+    {
+      ...(await resolveConfig(mdPath)),
+      parser: 'markdown',
+    },
+  );
   await writeFile(mdPath, text);
   console.log(text);
 }
