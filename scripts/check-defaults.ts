@@ -20,7 +20,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
-import { DISTILL_METHODS } from '../src/engine/distill/registry';
+import { defaultParams } from '../src/engine/distill/method';
+import { DISTILL_METHODS, findMethod } from '../src/engine/distill/registry';
 import { MODEL_PRESETS } from '../src/engine/models/presets';
 import { defaultTrainConfig } from '../src/engine/training/hyperparams';
 
@@ -196,8 +197,14 @@ async function main(): Promise<void> {
     for (const epochs of epochList)
       for (const method of methods) {
         const existing = rows.get(key({ method, student, epochs, seed: SEED }));
-        // A kept row counts only if it ran at today's defaults.
-        if (existing?.status === 'ok' && existing.learningRate === defaultTrainConfig(student).learningRate)
+        // A kept row counts only if it ran at today's defaults (the student's and the method's).
+        const sameParams =
+          JSON.stringify(existing?.params ?? null) === JSON.stringify(defaultParams(findMethod(method)));
+        if (
+          existing?.status === 'ok' &&
+          sameParams &&
+          existing.learningRate === defaultTrainConfig(student).learningRate
+        )
           continue;
         todo.push({ method, student, epochs });
       }
