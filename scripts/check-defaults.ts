@@ -218,8 +218,8 @@ async function main(): Promise<void> {
         DISTILL_METHODS.findIndex((m) => m.id === a.method) -
           DISTILL_METHODS.findIndex((m) => m.id === b.method),
     );
-    await writeFile(JSON_OUT, `${JSON.stringify(all, null, 1)}\n`);
     const prettier = (await resolveConfig(MD_OUT)) ?? {};
+    await writeFile(JSON_OUT, await format(JSON.stringify(all), { ...prettier, parser: 'json' }));
     await writeFile(MD_OUT, await format(markdown(all), { ...prettier, parser: 'markdown' }));
   };
   let next = 0;
