@@ -195,6 +195,9 @@ export class LabSession {
 
   async initBackend(requested?: BackendName): Promise<BackendReport> {
     this.refuseWhileTraining('change the backend');
+    // A teacher measurement in flight stops at its next slice rather than hold the switch (on cpu a whole
+    // measurement takes most of a minute).
+    this.cancelTeacherMeasurement();
     return this.inTurn(() => initBackend(requested, this.host));
   }
 

@@ -279,6 +279,10 @@ describe('LabSession training', () => {
     const run = lab.startRun(studentConfig({ epochs: 1 }), recorder(() => lab.stopRun('student')).listener);
     expect(await measuring).toMatchObject({ outcome: 'cancelled', info: { accuracySource: 'stored' } });
     await run;
+    // So does a backend switch: it does not wait behind a whole measurement.
+    const beforeSwitch = lab.measureTeacher();
+    await lab.initBackend('wasm');
+    expect(await beforeSwitch).toMatchObject({ outcome: 'cancelled' });
 
     // Measured to the end, it agrees with the stored value (same weights, same images).
     const measured = await lab.measureTeacher();

@@ -1,5 +1,6 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { EPOCH_AXIS, percentAxis } from './chartAxes';
 import { formatCount } from '../engine/data/cifar10';
 import {
   chooseLabelledFraction,
@@ -235,19 +236,8 @@ function AccuracyOverlay() {
       ) : (
         <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis
-            dataKey="epoch"
-            type="number"
-            domain={[1, 'dataMax']}
-            allowDecimals={false}
-            height={36}
-            label={{ value: 'epoch', position: 'insideBottomRight', offset: 0 }}
-          />
-          <YAxis
-            width={56}
-            domain={[0, 100]}
-            label={{ value: 'test accuracy %', angle: -90, position: 'insideLeft' }}
-          />
+          <XAxis {...EPOCH_AXIS} />
+          <YAxis {...percentAxis('test accuracy %')} />
           <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
           {/* In the order of the runs. */}
           <Legend itemSorter={(item) => series.findIndex((run) => runKey(run.id) === item.dataKey)} />

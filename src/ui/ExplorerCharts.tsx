@@ -5,6 +5,7 @@
  */
 import { memo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
+import { xTitled, yTitled } from './chartAxes';
 import { MAX_TEMPERATURE, MIN_TEMPERATURE } from '../engine/distill/temperature';
 import { formatT, percent } from './ExplorerParts';
 import type { EntropyPoint } from './useExplorerNumbers';
@@ -41,13 +42,12 @@ export const EntropyCurve = memo(function EntropyCurve({
           scale="log"
           domain={[MIN_TEMPERATURE, MAX_TEMPERATURE]}
           ticks={[0.5, 1, 2, 4, 10, 20]}
-          label={{ value: 'temperature T (log)', position: 'insideBottom', offset: -2 }}
-          height={40}
+          {...xTitled('temperature T (log)')}
         />
         <YAxis
-          width={48}
           domain={[0, Math.ceil(Math.log(10) * 10) / 10]}
           tickFormatter={(v: number) => v.toFixed(1)}
+          {...yTitled('entropy (nats)')}
         />
         <Tooltip
           formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))}

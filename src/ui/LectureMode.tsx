@@ -7,6 +7,7 @@
 import { useEffect, useMemo } from 'react';
 import { createPortal } from 'react-dom';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { EPOCH_AXIS, percentAxis } from './chartAxes';
 import {
   setPresent,
   stepImage,
@@ -85,19 +86,8 @@ function LectureRuns() {
       ) : (
         <LineChart responsive data={points} style={{ width: '100%', height: 280 }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis
-            dataKey="epoch"
-            type="number"
-            domain={[1, 'dataMax']}
-            allowDecimals={false}
-            label={{ value: 'epoch', position: 'insideBottom', offset: -2 }}
-            height={40}
-          />
-          <YAxis
-            width={56}
-            domain={[0, 100]}
-            label={{ value: 'test accuracy %', angle: -90, position: 'insideLeft' }}
-          />
+          <XAxis {...EPOCH_AXIS} />
+          <YAxis {...percentAxis('test accuracy %')} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(1) : String(v))} />
           <Legend verticalAlign="top" />
           {series.map((run) => (

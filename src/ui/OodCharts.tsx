@@ -15,6 +15,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+import { xTitled, yTitled } from './chartAxes';
 import type { OodModelResult, OodResult, OodRow } from '../worker/protocol';
 
 const HEIGHT = 220;
@@ -43,8 +44,8 @@ export function ScoreHistogram({ row, setName }: { row: OodRow; setName: string 
         style={{ width: '100%', height: HEIGHT }}
       >
         <CartesianGrid strokeDasharray="3 3" />
-        <XAxis dataKey="centre" tickFormatter={short} />
-        <YAxis width={48} tickFormatter={short} />
+        <XAxis dataKey="centre" tickFormatter={short} {...xTitled('score')} />
+        <YAxis tickFormatter={short} {...yTitled('density')} />
         <Tooltip formatter={short} labelFormatter={(v) => `score ${short(v)}`} />
         <Legend />
         <Bar
@@ -82,8 +83,20 @@ export function RocCurves({ result, model, set }: { result: OodResult; model: st
       <figcaption>ROC curves (OoD positive): true positive rate against false positive rate</figcaption>
       <LineChart responsive style={{ width: '100%', height: HEIGHT }}>
         <CartesianGrid strokeDasharray="3 3" />
-        <XAxis type="number" dataKey="fpr" domain={[0, 1]} tickFormatter={short} />
-        <YAxis type="number" dataKey="tpr" domain={[0, 1]} width={48} tickFormatter={short} />
+        <XAxis
+          type="number"
+          dataKey="fpr"
+          domain={[0, 1]}
+          tickFormatter={short}
+          {...xTitled('false positive rate')}
+        />
+        <YAxis
+          type="number"
+          dataKey="tpr"
+          domain={[0, 1]}
+          tickFormatter={short}
+          {...yTitled('true positive rate')}
+        />
         <Tooltip formatter={short} labelFormatter={(v) => `FPR ${short(v)}`} />
         <Legend />
         <ReferenceLine
@@ -125,8 +138,8 @@ export function ReliabilityDiagram({ model }: { model: OodModelResult }) {
       </figcaption>
       <BarChart responsive data={data} barCategoryGap={1} style={{ width: '100%', height: HEIGHT }}>
         <CartesianGrid strokeDasharray="3 3" />
-        <XAxis dataKey="centre" tickFormatter={(v: number) => v.toFixed(2)} />
-        <YAxis width={48} domain={[0, 1]} tickFormatter={short} />
+        <XAxis dataKey="centre" tickFormatter={(v: number) => v.toFixed(2)} {...xTitled('confidence')} />
+        <YAxis domain={[0, 1]} tickFormatter={short} {...yTitled('accuracy')} />
         <Tooltip formatter={short} labelFormatter={(v) => `confidence ${short(v)}`} />
         <Legend />
         <Bar dataKey="accuracy" name="accuracy" fill={IN_COLOUR} isAnimationActive={false} />

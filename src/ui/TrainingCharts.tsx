@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { EPOCH_AXIS, percentAxis, xTitled, yTitled } from './chartAxes';
 import { accuracySeries, type LossPoint, lossSeries, termLabel } from '../store/chartSeries';
 import { learningHint } from '../store/runHealth';
 import { useTrainingStore } from '../store/trainingStores';
@@ -83,24 +84,18 @@ export function LossChartView({
             type="number"
             domain={[0, 'dataMax']}
             allowDecimals={false}
-            height={36}
-            label={{ value: 'step', position: 'insideBottomRight', offset: 0 }}
+            {...xTitled('step')}
           />
           {log ? (
             <YAxis
-              width={56}
               scale="log"
               domain={['auto', 'auto']}
               allowDataOverflow
               tickFormatter={exponent}
-              label={{ value: 'loss (log)', angle: -90, position: 'insideLeft' }}
+              {...yTitled('loss (log)')}
             />
           ) : (
-            <YAxis
-              width={56}
-              tickFormatter={fixed(2)}
-              label={{ value: 'loss', angle: -90, position: 'insideLeft' }}
-            />
+            <YAxis tickFormatter={fixed(2)} {...yTitled('loss')} />
           )}
           <Tooltip formatter={log ? exponent : fixed(4)} labelFormatter={(step) => `step ${step}`} />
           {/* In the engine's order (ce, the method's terms, weight decay, total), not alphabetical. */}
@@ -148,19 +143,8 @@ export function AccuracyChartView({ epochs }: { epochs: readonly EpochLog[] }) {
       ) : (
         <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis
-            dataKey="epoch"
-            type="number"
-            domain={[1, 'dataMax']}
-            allowDecimals={false}
-            height={36}
-            label={{ value: 'epoch', position: 'insideBottomRight', offset: 0 }}
-          />
-          <YAxis
-            width={56}
-            domain={[0, 100]}
-            label={{ value: 'accuracy %', angle: -90, position: 'insideLeft' }}
-          />
+          <XAxis {...EPOCH_AXIS} />
+          <YAxis {...percentAxis('accuracy %')} />
           <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
           <Legend />
           <Line dataKey="train" name="train" stroke="#2d6cdf" isAnimationActive={false} />
