@@ -628,8 +628,8 @@ export class LabSession {
       try {
         if (token.cancelled) throw new MeasurementCancelled();
         const value = await accuracyInSlices(teacher.model, dataset.test, yieldOrStop);
-        // A run started (or a new teacher came) meanwhile: this number belongs to a model that moved on.
-        if (token.cancelled || this.currentTeacher()?.model !== teacher.model)
+        // A run started, a new teacher came or the dataset changed meanwhile: this number answers an old question.
+        if (token.cancelled || this.currentTeacher()?.model !== teacher.model || this.dataset !== dataset)
           throw new MeasurementCancelled();
         if (teacher.kind === 'loaded')
           teacher.loaded.accuracies.set(dataset.id, { value, source: 'measured' });
