@@ -1,37 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PREPARED_DATA_DIR } from '../cli/dataFiles';
 import { initBackend } from './backend/initBackend';
-import { RECORD_BYTES } from './data/cifar10';
 import { upsampledMasks, upsampleMaskValues } from './distill/anchorGallery';
 import { upsampleMasks } from './distill/resize';
-import { findPreset } from './models/presets';
 import { LabSession } from './session';
 import { DEFAULT_TRAIN_CONFIG } from './training/hyperparams';
-import { exportModel } from './training/labModels';
-
-const records = async (path: string, count: number) =>
-  new Uint8Array(await readFile(join(PREPARED_DATA_DIR, path))).subarray(0, count * RECORD_BYTES);
+import { preparedRecords, uploadLab, importRandomTeacher } from '../testing/labs';
 
 /** A lab on 256 real training images and 100 test images, with a random-weight vgg-fast teacher. */
 async function labWithTeacher() {
-  const lab = new LabSession({ readPreparedFile: () => Promise.reject(new Error('not used')) });
-  lab.useUploads([
-    { name: 'data_batch_1.bin', bytes: await records('embedded/train.bin', 256) },
-    { name: 'test_batch.bin', bytes: await records('embedded/test.bin', 100) },
-  ]);
-  const teacher = findPreset('vgg-fast').build(3);
-  const files = Object.fromEntries(
-    (await exportModel(teacher, 'vgg-fast', 'teacher')).map((f) => [f.name, f.bytes]),
-  );
-  teacher.dispose();
-  await lab.importTeacher({
-    modelJson: files['model.json']!,
-    weights: files['weights.bin']!,
-    name: 'model.json',
-  });
+  const lab = await uploadLab(256, 100);
+  await importRandomTeacher(lab);
   return lab;
 }
 
@@ -56,7 +35,7 @@ beforeAll(async () => {
 describe('the anchor gallery in the session', () => {
   it('previews anchors with progress, ranks them, and finds neighbours; refuses without a teacher', async () => {
     const empty = new LabSession({ readPreparedFile: () => Promise.reject(new Error('not used')) });
-    empty.useUploads([{ name: 'data_batch_1.bin', bytes: await records('embedded/train.bin', 50) }]);
+    empty.useUploads([{ name: 'data_batch_1.bin', bytes: await preparedRecords('embedded/train.bin', 50) }]);
     await expect(empty.previewAnchors(1)).rejects.toThrow('there is no teacher yet');
 
     const lab = await labWithTeacher();

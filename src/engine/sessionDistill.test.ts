@@ -1,46 +1,23 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREPARED_DATA_DIR } from '../cli/dataFiles';
 import { errorOf } from '../testing/errorOf';
-import { RECORD_BYTES } from './data/cifar10';
 import { type DistillConfig, DistillConfigError, parseDistillConfig } from './distill/distillRun';
 import { chooseLabelled } from './distill/method';
 import { DISTILL_METHODS } from './distill/registry';
 import { findPreset } from './models/presets';
 import { type DistillSessionListener, type DistillSetup, LabSession } from './session';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './training/hyperparams';
-import { exportModel } from './training/labModels';
 import type { EpochLog, StepLog } from './training/trainer';
 import type { RunPosition } from './training/trainingRun';
-
-const records = async (path: string, count: number) =>
-  new Uint8Array(await readFile(join(PREPARED_DATA_DIR, path))).subarray(0, count * RECORD_BYTES);
+import { uploadLab, importRandomTeacher } from '../testing/labs';
 
 /** A lab on a small real upload: 256 train images (4 steps of 64 per epoch), 100 test images. */
-async function smallLab() {
-  const lab = new LabSession({ readPreparedFile: () => Promise.reject(new Error('not used')) });
-  lab.useUploads([
-    { name: 'data_batch_1.bin', bytes: await records('embedded/train.bin', 256) },
-    { name: 'test_batch.bin', bytes: await records('embedded/test.bin', 100) },
-  ]);
-  return lab;
-}
+const smallLab = () => uploadLab(256, 100);
 
 /** The lab with a (random-weight) vgg-fast teacher imported. */
 async function labWithTeacher() {
   const lab = await smallLab();
-  const teacher = findPreset('vgg-fast').build(3);
-  const files = Object.fromEntries(
-    (await exportModel(teacher, 'vgg-fast', 'teacher')).map((f) => [f.name, f.bytes]),
-  );
-  teacher.dispose();
-  await lab.importTeacher({
-    modelJson: files['model.json']!,
-    weights: files['weights.bin']!,
-    name: 'model.json',
-  });
+  const files = await importRandomTeacher(lab);
   return { lab, files };
 }
 

@@ -1,37 +1,17 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PREPARED_DATA_DIR } from '../../cli/dataFiles';
-import { RECORD_BYTES } from '../data/cifar10';
 import { accuracyOf } from '../distill/temperature';
 import { findPreset } from '../models/presets';
 import { LabSession } from '../session';
 import { makeBatch } from '../training/batches';
 import { DEFAULT_TRAIN_CONFIG } from '../training/hyperparams';
-import { exportModel } from '../training/labModels';
 import { evaluateModel } from '../training/trainer';
-
-const records = async (path: string, count: number) =>
-  new Uint8Array(await readFile(join(PREPARED_DATA_DIR, path))).subarray(0, count * RECORD_BYTES);
+import { uploadLab, importRandomTeacher } from '../../testing/labs';
 
 /** A lab on 64 real training and 60 real test images, with a (random-weight) vgg-fast teacher imported. */
 async function labWithTeacher() {
-  const lab = new LabSession({ readPreparedFile: () => Promise.reject(new Error('not used')) });
-  lab.useUploads([
-    { name: 'data_batch_1.bin', bytes: await records('embedded/train.bin', 64) },
-    { name: 'test_batch.bin', bytes: await records('embedded/test.bin', 60) },
-  ]);
-  const teacher = findPreset('vgg-fast').build(3);
-  const files = Object.fromEntries(
-    (await exportModel(teacher, 'vgg-fast', 'teacher')).map((f) => [f.name, f.bytes]),
-  );
-  teacher.dispose();
-  await lab.importTeacher({
-    modelJson: files['model.json']!,
-    weights: files['weights.bin']!,
-    name: 'model.json',
-  });
+  const lab = await uploadLab(64, 60);
+  await importRandomTeacher(lab);
   return lab;
 }
 
