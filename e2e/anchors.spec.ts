@@ -1,5 +1,5 @@
 import { expect, type Locator, type Page, test } from '@playwright/test';
-import { openLab, preparedRecords } from './helpers';
+import { openLab, uploadPrepared } from './helpers';
 
 const gallery = (page: Page) => page.getByTestId('anchor-gallery');
 const cards = (page: Page) => gallery(page).getByTestId('anchor-card');
@@ -59,21 +59,7 @@ test('Preview shows the shipped teacher’s 10 anchors with masks, their neighbo
 test('during an AKD run the masks redraw from the Worker’s snapshots', async ({ page }) => {
   await openWithTeacher(page);
   // A small real upload (200 training images) keeps the anchor selection and the steps short.
-  await page
-    .getByTestId('dataset-upload')
-    .locator('input')
-    .setInputFiles([
-      {
-        name: 'data_batch_1.bin',
-        mimeType: 'application/octet-stream',
-        buffer: preparedRecords('embedded/train.bin', 200),
-      },
-      {
-        name: 'test_batch.bin',
-        mimeType: 'application/octet-stream',
-        buffer: preparedRecords('embedded/test.bin', 50),
-      },
-    ]);
+  await uploadPrepared(page, 200, 50);
   await expect(page.getByTestId('train-size')).toHaveText('200');
   await page.getByTestId('distill-method').selectOption('akd');
   // The default mask learning rate barely moves the masks in a short run (README, "The anchor gallery").

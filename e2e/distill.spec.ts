@@ -1,5 +1,5 @@
 import { expect, type Locator, type Page, test } from '@playwright/test';
-import { openLab, preparedRecords } from './helpers';
+import { openLab, uploadPrepared } from './helpers';
 import { teacherFiles } from './teacherFiles';
 
 const panel = (page: Page) => page.getByTestId('panel-distillation');
@@ -174,21 +174,7 @@ test('the baseline runs with one click; its test accuracy per epoch sits beside 
 }) => {
   await openDistillLab(page, { shipped: false });
   // A small upload, so that epochs end in seconds: 512 training images (8 steps of 64), 200 test images.
-  await page
-    .getByTestId('dataset-upload')
-    .locator('input')
-    .setInputFiles([
-      {
-        name: 'data_batch_1.bin',
-        mimeType: 'application/octet-stream',
-        buffer: preparedRecords('embedded/train.bin', 512),
-      },
-      {
-        name: 'test_batch.bin',
-        mimeType: 'application/octet-stream',
-        buffer: preparedRecords('embedded/test.bin', 200),
-      },
-    ]);
+  await uploadPrepared(page, 512, 200);
   await expect(page.getByTestId('train-size')).toHaveText('512');
   await importTeacher(page);
   await page.getByTestId('distill-epochs').fill('2');

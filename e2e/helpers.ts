@@ -12,6 +12,25 @@ const DATA_DIR = join(import.meta.dirname, '..', 'public', 'data');
 export const preparedRecords = (path: string, count: number): Buffer =>
   readFileSync(join(DATA_DIR, path)).subarray(0, count * RECORD_BYTES);
 
+/** Uploads the first `train` training and `test` test images of the embedded set, as a user's .bin files. */
+export async function uploadPrepared(page: Page, train: number, test: number): Promise<void> {
+  await page
+    .getByTestId('dataset-upload')
+    .locator('input')
+    .setInputFiles([
+      {
+        name: 'data_batch_1.bin',
+        mimeType: 'application/octet-stream',
+        buffer: preparedRecords('embedded/train.bin', train),
+      },
+      {
+        name: 'test_batch.bin',
+        mimeType: 'application/octet-stream',
+        buffer: preparedRecords('embedded/test.bin', test),
+      },
+    ]);
+}
+
 /** Waits until the lab shows a loaded dataset and a started backend. */
 export async function openLab(page: Page, query = ''): Promise<void> {
   await page.goto(`/${query}`);

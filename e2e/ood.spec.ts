@@ -1,5 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
-import { openLab, preparedRecords } from './helpers';
+import { openLab, uploadPrepared } from './helpers';
 
 const panel = (page: Page) => page.getByTestId('ood-panel');
 
@@ -11,21 +11,7 @@ test('trust panel: teacher vs MNIST gives AUROC for all four scores, a histogram
   page,
 }) => {
   await openLab(page, '?backend=wasm');
-  await page
-    .getByTestId('dataset-upload')
-    .locator('input')
-    .setInputFiles([
-      {
-        name: 'data_batch_1.bin',
-        mimeType: 'application/octet-stream',
-        buffer: preparedRecords('embedded/train.bin', 600),
-      },
-      {
-        name: 'test_batch.bin',
-        mimeType: 'application/octet-stream',
-        buffer: preparedRecords('embedded/test.bin', 200),
-      },
-    ]);
+  await uploadPrepared(page, 600, 200);
   await expect(page.getByTestId('dataset-summary')).toHaveAttribute('data-dataset-id', /^upload:/);
   const teacher = panel(page).getByTestId('ood-model-teacher');
   await expect(teacher).toBeChecked({ timeout: 60_000 });
