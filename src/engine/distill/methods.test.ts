@@ -99,6 +99,8 @@ describe('the registry', () => {
       'akd',
       'akd+kd',
       'akd+crd',
+      'nd',
+      'nd+kd',
     ]);
     for (const method of DISTILL_METHODS) {
       expect(method.summary).not.toContain('\n');
@@ -113,7 +115,7 @@ describe('the registry', () => {
     expect(defaultParams(findMethod('kd'))).toEqual({ temperature: 4, alpha: 0.9 });
     expect(findMethod('akd+kd').params.map((p) => p.name)).toContain('kd.temperature');
     expect(errorOf(() => findMethod('fitnets')).message).toBe(
-      'unknown distillation method "fitnets"; methods: ce, kd, fitnet, at, sp, rkd, pkt, dkd, crd, akd, akd+kd, akd+crd',
+      'unknown distillation method "fitnets"; methods: ce, kd, fitnet, at, sp, rkd, pkt, dkd, crd, akd, akd+kd, akd+crd, nd, nd+kd',
     );
   });
 });

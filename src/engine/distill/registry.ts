@@ -12,6 +12,7 @@ import { crdMethod } from './methods/crd';
 import { dkdMethod } from './methods/dkd';
 import { fitnetMethod } from './methods/fitnet';
 import { kdMethod } from './methods/kd';
+import { ndKdMethod, ndMethod } from './methods/nd';
 import { pktMethod } from './methods/pkt';
 import { rkdMethod } from './methods/rkd';
 import { spMethod } from './methods/sp';
@@ -29,6 +30,8 @@ export const DISTILL_METHODS: readonly DistillMethod[] = [
   akdMethod,
   akdKdMethod,
   akdCrdMethod,
+  ndMethod,
+  ndKdMethod,
 ];
 
 export function findMethod(id: string): DistillMethod {
