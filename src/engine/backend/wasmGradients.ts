@@ -8,6 +8,7 @@
  */
 import {
   backend_util,
+  BatchMatMul,
   Cast,
   type CastAttrs,
   type CastInputs,
@@ -38,6 +39,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { BACKEND, composite, type KernelScope } from './kernelScope';
 import { heapKernels } from './wasmHeapKernels';
+import { transposingBatchMatMul } from './wasmMatMul';
 
 type Shape4 = [number, number, number, number];
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
@@ -378,6 +380,7 @@ const KERNELS: ReadonlyArray<{ name: string; kernelFunc: KernelFunc; mode: Mode 
   { name: Mean, kernelFunc: leadingAxesReduction(Mean), mode: 'wrap' },
   { name: Identity, kernelFunc: identity, mode: 'wrap' },
   { name: Cast, kernelFunc: cast, mode: 'wrap' },
+  { name: BatchMatMul, kernelFunc: transposingBatchMatMul(() => original(BatchMatMul)), mode: 'wrap' },
 ];
 
 const registeredHere = new Set<string>();
