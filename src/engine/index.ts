@@ -70,7 +70,7 @@ export {
   mostUncertain,
   rankClasses,
   softmaxAt,
-} from './distill/temperature';
+} from './config/temperature';
 export {
   LogitsCache,
   logitsInSlices,

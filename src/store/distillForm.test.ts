@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LABELLED_FRACTIONS, MethodParamError, validateParams } from '../engine/distill/method';
+import { checkParam, LABELLED_FRACTIONS, MethodParamError, validateParams } from '../engine/config/methods';
 import { DISTILL_METHODS } from '../engine/distill/registry';
 import { errorOf } from '../testing/errorOf';
 import type { MethodParam } from '../worker/protocol';
-import {
-  checkParam,
-  checkParams,
-  LABELLED_CHOICES,
-  labelledText,
-  paramsText,
-  rangeText,
-} from './distillForm';
+import { checkParams, LABELLED_CHOICES, labelledText, paramsText, rangeText } from './distillForm';
 
 const temperature: MethodParam = {
   name: 'temperature',
@@ -57,7 +50,7 @@ describe('the parameter form', () => {
     expect(checkParam(temperature, '20')).toEqual({ value: 20 });
   });
 
-  it('gives the same reasons as validateParams for every parameter of every method', () => {
+  it('gives a field the reason validateParams gives the whole request, for every parameter of every method', () => {
     let compared = 0;
     for (const method of DISTILL_METHODS) {
       for (const param of method.params) {

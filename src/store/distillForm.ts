@@ -1,38 +1,19 @@
 /**
  * The distillation form's method parameters: what the user typed (text), checked against the parameters the
- * method declares (sent by the Worker as plain data). The reasons are word for word those of the engine's
- * validateParams (src/engine/distill/method.ts), which the UI cannot import without pulling tfjs into the main
- * bundle; distillForm.test.ts checks the two agree for every parameter of every method. The Worker checks again
- * at Start.
+ * method declares (sent by the Worker as plain data) by the engine's own validator (checkParam in
+ * src/engine/config/methods.ts, tfjs-free: the same reasons the Worker gives at Start).
  */
-import type { DistillMethodInfo, MethodParam } from '../worker/protocol';
+import { formatBound } from '../engine/config/format';
+import { checkParam, type DistillMethodInfo, LABELLED_FRACTIONS } from '../engine/config/methods';
+import type { MethodParam } from '../worker/protocol';
 
-/** The label fractions the lab offers (the engine's LABELLED_FRACTIONS; the test checks they agree). */
-export const LABELLED_CHOICES = [1, 0.2, 0] as const;
+export { rangeText } from '../engine/config/methods';
+
+/** The label fractions the lab offers (the engine's own list). */
+export const LABELLED_CHOICES = LABELLED_FRACTIONS;
 
 /** "100%", "20%", "0%". */
 export const labelledText = (fraction: number): string => `${Math.round(fraction * 100)}%`;
-
-/** Plain decimals (0.00001, 30,000), never exponent notation: the engine's style. */
-export const formatBound = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 20 });
-
-/** The range as the form shows it beside the control: "0.5 to 20", "whole number, 1 to 10". */
-export const rangeText = (param: MethodParam): string =>
-  `${param.integer ? 'whole number, ' : ''}${formatBound(param.min)} to ${formatBound(param.max)}`;
-
-/** A typed value checked against its parameter: the number, or the engine's reason. */
-export function checkParam(param: MethodParam, text: string): { value: number } | { error: string } {
-  const bounds = `between ${formatBound(param.min)} and ${formatBound(param.max)}`;
-  // As validateParams reads a string: Number() of anything but blank.
-  const value = text.trim() !== '' ? Number(text) : Number.NaN;
-  if (!Number.isFinite(value))
-    return { error: `${param.name} must be a number ${bounds}; got ${JSON.stringify(text)}` };
-  if (value < param.min || value > param.max)
-    return { error: `${param.name} must be ${bounds}; got ${formatBound(value)}` };
-  if (param.integer && !Number.isInteger(value))
-    return { error: `${param.name} must be a whole number ${bounds}; got ${formatBound(value)}` };
-  return { value };
-}
 
 export interface ParamsCheck {
   /** Every parameter's value, or null while any is refused. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEMPERATURE, MIN_TEMPERATURE } from '../engine/distill/temperature';
+import { MAX_TEMPERATURE, MIN_TEMPERATURE } from '../engine/config/temperature';
 import type { SplitLogits } from '../worker/protocol';
 import {
   candidatesFor,

@@ -4,8 +4,8 @@
  * the picker and the one shown, and lecture mode. Every number the panel shows is computed from these by the
  * engine's pure functions (src/engine/distill/temperature.ts); moving T never asks the Worker for anything.
  */
-import { seededRandom, shuffled } from '../engine/data/subset';
-import { MAX_TEMPERATURE, MIN_TEMPERATURE, mostUncertain } from '../engine/distill/temperature';
+import { seededRandom, shuffled } from '../engine/config/random';
+import { MAX_TEMPERATURE, MIN_TEMPERATURE, mostUncertain } from '../engine/config/temperature';
 import type { SampleImage, SplitLogits, StudentSource } from '../worker/protocol';
 
 /** Which test images the picker offers: a shuffle of all, one class, or those the teacher is least sure of. */

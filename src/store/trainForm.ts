@@ -1,46 +1,39 @@
 /**
  * The training form: what the user typed, kept as text so that "abc" or "" can be shown and refused with a
- * reason, and its check through the engine's own schema (parseTrainConfig: zod only, no tfjs).
+ * reason, and its check through the engine's own schema (parseTrainConfig: zod only, no tfjs). Its fields are
+ * the rows of the settings table (src/engine/config/training.ts), so a setting added there appears here.
  */
 import {
+  CONFIG_SETTINGS,
+  type ConfigSettingKey,
   ConfigError,
   DEFAULT_TRAIN_CONFIG,
   defaultTrainConfig,
   parseTrainConfig,
+  type Setting,
   type TrainConfig,
-} from '../engine/training/hyperparams';
+  trainConfigSchema,
+} from '../engine/config/training';
 import type { ModelRole } from '../worker/protocol';
 
-export interface TrainForm {
-  readonly model: string;
-  readonly optimizer: string;
-  readonly schedule: string;
-  readonly learningRate: string;
-  readonly momentum: string;
-  readonly weightDecay: string;
-  readonly epochs: string;
-  readonly batchSize: string;
-  readonly seed: string;
-  readonly augment: boolean;
-}
+/** One field per configuration setting: text for numbers and choices, a flag for switches; plus the preset. */
+export type TrainForm = { readonly model: string } & {
+  readonly [K in ConfigSettingKey]: TrainConfig[K] extends boolean ? boolean : string;
+};
 
-export type NumericField = 'learningRate' | 'momentum' | 'weightDecay' | 'epochs' | 'batchSize' | 'seed';
+/** The fields typed as numbers. */
+export type NumericField = {
+  [K in ConfigSettingKey]: TrainConfig[K] extends number ? K : never;
+}[ConfigSettingKey];
 
 export function formFromConfig(
   config: Omit<TrainConfig, 'role' | 'model' | 'logEvery'> & { model: string },
 ): TrainForm {
-  return {
-    model: config.model,
-    optimizer: config.optimizer,
-    schedule: config.schedule,
-    learningRate: String(config.learningRate),
-    momentum: String(config.momentum),
-    weightDecay: String(config.weightDecay),
-    epochs: String(config.epochs),
-    batchSize: String(config.batchSize),
-    seed: String(config.seed),
-    augment: config.augment,
-  };
+  const fields = CONFIG_SETTINGS.map(({ key }) => {
+    const value = config[key];
+    return [key, typeof value === 'boolean' ? value : String(value)];
+  });
+  return { model: config.model, ...Object.fromEntries(fields) } as TrainForm;
 }
 
 /** The defaults a run of `model` starts from; `model` is empty until the presets arrive from the Worker. */
@@ -71,21 +64,25 @@ export const parseNumber = (text: string): number =>
 export type FormCheck =
   { readonly config: TrainConfig; readonly error: null } | { readonly config: null; readonly error: string };
 
+/** A field's value as the schema takes it: a number from typed text, a choice's id, a switch's flag. */
+export const settingValue = (setting: Setting, field: string | boolean): unknown =>
+  setting.kind === 'number' && typeof field === 'string' ? parseNumber(field) : field;
+
+/** Why one field is refused (the engine's reason), or null. */
+export function settingProblem(key: ConfigSettingKey, field: string | boolean): string | null {
+  const setting = CONFIG_SETTINGS.find((s) => s.key === key)!;
+  const result = trainConfigSchema.shape[key].safeParse(settingValue(setting, field));
+  return result.success ? null : [...new Set(result.error.issues.map((i) => i.message))].join('; ');
+}
+
 /** The form as settings, or every reason it is refused (the Worker applies the same check again). */
 export function checkForm(form: TrainForm, role: ModelRole): FormCheck {
   try {
+    const fields = CONFIG_SETTINGS.map((setting) => [setting.key, settingValue(setting, form[setting.key])]);
     const config = parseTrainConfig({
       role,
       model: form.model,
-      optimizer: form.optimizer,
-      schedule: form.schedule,
-      learningRate: parseNumber(form.learningRate),
-      momentum: parseNumber(form.momentum),
-      weightDecay: parseNumber(form.weightDecay),
-      epochs: parseNumber(form.epochs),
-      batchSize: parseNumber(form.batchSize),
-      seed: parseNumber(form.seed),
-      augment: form.augment,
+      ...Object.fromEntries(fields),
       // The Worker sets the read-back interval for its backend.
       logEvery: DEFAULT_TRAIN_CONFIG.logEvery,
     });

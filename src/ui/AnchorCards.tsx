@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef } from 'react';
 import type { AnchorNeighbours, GalleryAnchor, GalleryImage } from '../worker/protocol';
-import { divergingColour, maskedRgba, overlayRgba } from '../engine/distill/anchorPixels';
+import { divergingColour, maskedRgba, overlayRgba } from '../engine/config/anchorPixels';
 
 /** A 32x32 RGBA image on a canvas (scaled up by CSS). */
 export function PixelCanvas({

@@ -21,7 +21,7 @@ import { useDistillStore } from '../store/distillStores';
 import { liveRun } from '../store/distillState';
 import type { AnchorGalleryView } from '../worker/protocol';
 import { AnchorCard, MaskLegend, NeighboursView } from './AnchorCards';
-import { maskedRgba, overlayRgba, scaleOf } from '../engine/distill/anchorPixels';
+import { maskedRgba, overlayRgba, scaleOf } from '../engine/config/anchorPixels';
 
 /** Polls the Worker for masks once a second while a run of a mask-learning method trains, and once at its end. */
 function useLiveMasks(): void {

@@ -1,4 +1,4 @@
-import { BACKEND_NAMES, type BackendName } from '../engine/backend/chooseBackend';
+import { BACKEND_NAMES, type BackendName } from '../engine/config/backends';
 import { chooseBackendAction } from '../store/actions';
 import { useBackendStore } from '../store/stores';
 import { activeRole, useTrainingStore } from '../store/trainingStores';

@@ -1,4 +1,4 @@
-import { PREPARED_SET_IDS, PREPARED_SETS } from '../engine/data/prepared';
+import { PREPARED_SET_IDS, PREPARED_SETS } from '../engine/config/datasets';
 import { choosePreparedSet } from '../store/actions';
 import { useDatasetStore } from '../store/stores';
 import { DatasetSummaryView } from './DatasetSummaryView';

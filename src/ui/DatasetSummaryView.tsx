@@ -1,4 +1,4 @@
-import { formatCount } from '../engine/data/cifar10';
+import { formatCount } from '../engine/config/format';
 import type { DatasetSummary } from '../worker/protocol';
 
 const fmt = (values: readonly number[]) => values.map((v) => v.toFixed(4)).join(' / ');

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { EPOCH_AXIS, percentAxis } from './chartAxes';
-import { formatCount } from '../engine/data/cifar10';
+import { formatCount } from '../engine/config/format';
 import {
   chooseLabelledFraction,
   chooseMethod,

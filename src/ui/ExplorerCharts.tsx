@@ -6,7 +6,7 @@
 import { memo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
 import { xTitled, yTitled } from './chartAxes';
-import { MAX_TEMPERATURE, MIN_TEMPERATURE } from '../engine/distill/temperature';
+import { MAX_TEMPERATURE, MIN_TEMPERATURE } from '../engine/config/temperature';
 import { formatT, percent } from './ExplorerParts';
 import type { EntropyPoint } from './useExplorerNumbers';
 

@@ -4,7 +4,7 @@
  * knowledge" line. They read the explorer store and useExplorerNumbers only.
  */
 import { useEffect, useRef } from 'react';
-import { MAX_TEMPERATURE, MIN_TEMPERATURE } from '../engine/distill/temperature';
+import { MAX_TEMPERATURE, MIN_TEMPERATURE } from '../engine/config/temperature';
 import { setSlider, useExplorerStore } from '../store/explorerActions';
 import { SLIDER_MAX, SLIDER_MIN, sliderOf } from '../store/explorerState';
 import type { SampleImage } from '../worker/protocol';

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { useTrainingStore } from '../store/trainingStores';
 import type { RunStatus } from '../store/trainingState';
 import type { ModelRole, RunPosition } from '../worker/protocol';
-import { formatCount } from '../engine/data/cifar10';
+import { formatCount } from '../engine/config/format';
 import { epochAndStep, formatDuration } from './format';
 
 const STATUS_TEXT: Record<RunStatus, string> = {

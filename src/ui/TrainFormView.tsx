@@ -1,4 +1,4 @@
-import { formatCount } from '../engine/data/cifar10';
+import { formatCount } from '../engine/config/format';
 import { OPTIMIZERS, SCHEDULES } from '../engine/training/hyperparams';
 import { editForm } from '../store/trainingActions';
 import { usePresetStore, useTrainingStore } from '../store/trainingStores';

@@ -15,7 +15,7 @@ import {
   rankClasses,
   rowOf,
   softmaxAt,
-} from '../engine/distill/temperature';
+} from '../engine/config/temperature';
 import { useExplorerStore } from '../store/explorerActions';
 
 export interface ExplorerNumbers {

@@ -15,7 +15,7 @@ import { decodeMethodCheckpoint, METHOD_FILES } from '../../engine/distill/metho
 import { findMethod } from '../../engine/distill/registry';
 import { CHECKPOINT_FILES } from '../../engine/training/checkpoint';
 import { loadTeacher } from '../../engine/training/labModels';
-import { maskedRgba, overlayRgba, scaleOf } from '../../engine/distill/anchorPixels';
+import { maskedRgba, overlayRgba, scaleOf } from '../../engine/config/anchorPixels';
 import { folderStore } from '../checkpointDir';
 import { loadPreparedFromDisk } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';

@@ -4,11 +4,9 @@
  * cpu last. A software adapter (SwiftShader, `isFallbackAdapter`) loses to wasm, measured ~20x faster to train.
  */
 
-export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+import type { BackendName } from '../config/backends';
 
-export const isBackendName = (value: unknown): value is BackendName =>
-  typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value);
+export { BACKEND_NAMES, type BackendName, isBackendName } from '../config/backends';
 
 /** What the host found out about one backend before choosing. */
 export interface BackendProbe {

@@ -3,6 +3,7 @@
  * channel-major (1,024 R, 1,024 G, 1,024 B), each plane row-major. The lab keeps images in this layout
  * everywhere (prepared files, uploads, memory) so that a researcher's `cifar-10-binary.tar.gz` is read as is.
  */
+import { formatCount } from '../config/format';
 
 export const CIFAR10_CLASSES = [
   'airplane',
@@ -47,7 +48,7 @@ export class DatasetError extends Error {
   override readonly name = 'DatasetError';
 }
 
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
+export { formatCount };
 
 export const emptySplit = (): ImageSplit => ({
   images: new Uint8Array(0),

@@ -4,31 +4,25 @@
  * and the CLI reads `--param name=value`), and its instance's loss returns a dictionary of NAMED loss terms,
  * always with `ce` and `total`, so that the live curves can show every term.
  *
- * Also here: parameter validation, the label-efficiency choice of labelled records, and `stopGradient`.
+ * Also here: the label-efficiency choice of labelled records and `stopGradient` (parameter declarations and
+ * their validation: src/engine/config/methods.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSplit } from '../data/cifar10';
 import type { AnchorSet } from './anchors';
 import { seededRandom, shuffled } from '../data/subset';
 import type { ExtraParameters, LossFunction } from '../training/trainer';
+import type { MethodParam } from '../config/methods';
 
-/** One numeric parameter of a method, as the UI shows it and the CLI accepts it (`--param name=value`). */
-export interface MethodParam {
-  /** Identifier: `temperature`, or `kd.temperature` inside a combination. */
-  readonly name: string;
-  /** Short human label: "Temperature T". */
-  readonly label: string;
-  readonly default: number;
-  readonly min: number;
-  readonly max: number;
-  /** Whole numbers only. */
-  readonly integer?: boolean;
-  /** One line: what it does and where its default comes from. */
-  readonly help: string;
-}
-
-/** Validated parameter values by name; every declared parameter is present. */
-export type ParamValues = Readonly<Record<string, number>>;
+// Parameter declarations and their one validator are in the tfjs-free contract (the form and the URL use them).
+export {
+  defaultParams,
+  LABELLED_FRACTIONS,
+  type MethodParam,
+  MethodParamError,
+  type ParamValues,
+  validateParams,
+} from '../config/methods';
 
 /** What a method instance is built from. */
 export interface MethodContext {
@@ -102,79 +96,13 @@ export interface DistillMethod {
   readonly params: readonly MethodParam[];
   /** True when its instances have anchors with learned masks (anchorMasks), for the anchor gallery. */
   readonly learnsAnchorMasks?: boolean;
+  /** False for a method that trains on the labels alone (ce): it runs without a teacher. */
+  readonly needsTeacher: boolean;
+  /** What its set-up does before the first step when that takes a while (AKD chooses anchors); shown while it runs. */
+  readonly setupNote?: string;
   /** `params` are raw (CLI strings or numbers); left-out ones take their defaults; bad ones throw. */
   create(context: MethodContext, params?: Readonly<Record<string, unknown>>): Promise<MethodInstance>;
 }
-
-/** A bad method parameter; the message names it, its range, and the valid names. */
-export class MethodParamError extends Error {
-  override readonly name = 'MethodParamError';
-}
-
-/** Plain decimals (0.00001, 30,000), never exponent notation; the same style as the training settings. */
-const formatBound = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 20 });
-
-const describeValue = (value: unknown) =>
-  typeof value === 'string'
-    ? JSON.stringify(value)
-    : typeof value === 'number'
-      ? formatBound(value)
-      : String(value);
-
-/** Every declared parameter at its default. */
-export const defaultParams = (method: Pick<DistillMethod, 'params'>): ParamValues =>
-  Object.fromEntries(method.params.map((p) => [p.name, p.default]));
-
-/**
- * Typed values for every declared parameter: `raw` values may be numbers or numeric strings (the CLI's
- * `--param temperature=4`); left-out parameters take their defaults. Throws MethodParamError listing every
- * problem, e.g. `temperature must be between 0.5 and 20; got 0` or
- * `unknown parameter "tau": valid are temperature, alpha`.
- */
-export function validateParams(
-  method: Pick<DistillMethod, 'id' | 'params'>,
-  raw: Readonly<Record<string, unknown>> = {},
-): ParamValues {
-  const problems: string[] = [];
-  const known = new Set(method.params.map((p) => p.name));
-  for (const name of Object.keys(raw)) {
-    if (known.has(name)) continue;
-    problems.push(
-      method.params.length
-        ? `unknown parameter "${name}": valid are ${method.params.map((p) => p.name).join(', ')}`
-        : `unknown parameter "${name}": ${method.id} takes no parameters`,
-    );
-  }
-  const values: Record<string, number> = {};
-  for (const param of method.params) {
-    const given = raw[param.name];
-    if (given === undefined) {
-      values[param.name] = param.default;
-      continue;
-    }
-    const bounds = `between ${formatBound(param.min)} and ${formatBound(param.max)}`;
-    const value =
-      typeof given === 'number'
-        ? given
-        : typeof given === 'string' && given.trim() !== ''
-          ? Number(given)
-          : NaN;
-    if (!Number.isFinite(value)) {
-      problems.push(`${param.name} must be a number ${bounds}; got ${describeValue(given)}`);
-    } else if (value < param.min || value > param.max) {
-      problems.push(`${param.name} must be ${bounds}; got ${describeValue(value)}`);
-    } else if (param.integer && !Number.isInteger(value)) {
-      problems.push(`${param.name} must be a whole number ${bounds}; got ${describeValue(value)}`);
-    } else {
-      values[param.name] = value;
-    }
-  }
-  if (problems.length) throw new MethodParamError(problems.join('; '));
-  return values;
-}
-
-/** The label-efficiency settings the lab offers: all labels, 20% of them, none (distillation only). */
-export const LABELLED_FRACTIONS = [1, 0.2, 0] as const;
 
 /**
  * The labelled records of a split for a label fraction: in every class, round(fraction x class size) records

@@ -17,7 +17,7 @@ import {
   mostUncertain,
   rankClasses,
   softmaxAt,
-} from './temperature';
+} from '../config/temperature';
 
 interface ReferenceCase {
   inputs: { studentLogits: number[][]; teacherLogits: number[][]; labels: number[] };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accuracyOf } from '../distill/temperature';
+import { accuracyOf } from '../config/temperature';
 import { findPreset } from '../models/presets';
 import { LabSession } from '../session';
 import { makeBatch } from '../training/batches';

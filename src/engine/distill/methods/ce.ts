@@ -10,6 +10,7 @@ export const ceMethod = singleMethod(
     label: 'Cross-entropy (no teacher)',
     summary: 'The student trained alone on the labels: the baseline.',
     defaultsFrom: 'no parameters',
+    needsTeacher: false,
   },
   null,
 );

@@ -82,6 +82,8 @@ export interface ComponentSpec {
   ceWeight?(params: ParamValues): number;
   /** Its components have anchors with learned masks (Component.anchorMasks). */
   readonly learnsAnchorMasks?: boolean;
+  /** What its set-up does before the first step when that takes a while (the method's `setupNote`). */
+  readonly setupNote?: string;
 }
 
 /** Cross-entropy of the labelled images only: mean over them, 0 when the batch has none. */
@@ -291,6 +293,8 @@ interface MethodInfo {
   readonly label: string;
   readonly summary: string;
   readonly defaultsFrom: string;
+  /** False for a method on the labels alone (ce); true when left out. */
+  readonly needsTeacher?: boolean;
 }
 
 /** A method made of one component (or none: plain CE). */
@@ -299,6 +303,8 @@ export function singleMethod(info: MethodInfo, spec: ComponentSpec | null): Dist
   const method: DistillMethod = {
     ...info,
     params,
+    needsTeacher: info.needsTeacher ?? true,
+    ...(spec?.setupNote ? { setupNote: spec.setupNote } : {}),
     ...(spec?.learnsAnchorMasks ? { learnsAnchorMasks: true } : {}),
     async create(context, raw = {}) {
       const values = validateParams(method, raw);
@@ -330,6 +336,10 @@ export function combinedMethod(
   const method: DistillMethod = {
     ...info,
     params,
+    needsTeacher: info.needsTeacher ?? true,
+    ...(specs.some((spec) => spec.setupNote)
+      ? { setupNote: specs.flatMap((spec) => spec.setupNote ?? []).join('; ') }
+      : {}),
     ...(specs.some((spec) => spec.learnsAnchorMasks) ? { learnsAnchorMasks: true } : {}),
     async create(context, raw = {}) {
       const values = validateParams(method, raw);

@@ -2,7 +2,7 @@
  * The temperature explorer's numbers, as pure functions over plain arrays of logits (no tfjs): the UI thread
  * imports them and recomputes everything from cached logits on every slider move. They follow the conventions
  * of `losses.ts` (KD soft term = T^2 * KL(softmax(t/T) || softmax(s/T)), natural log) and are tested against
- * `kdLoss` and the float64 reference values (`temperature.test.ts`). See docs/design.md section 3.
+ * `kdLoss` and the float64 reference values (`src/engine/distill/temperature.test.ts`). See docs/design.md section 3.
  *
  * Logits of many images are one flat array, `classes` values per image (row-major), as the Worker sends them.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../../testing/errorOf';
-import { ConfigError, DEFAULT_TRAIN_CONFIG, parseTrainConfig } from './hyperparams';
+import { ConfigError, DEFAULT_TRAIN_CONFIG, parseTrainConfig } from './training';
 
 const VALID = { ...DEFAULT_TRAIN_CONFIG, role: 'student', model: 'cnn-small' } as const;
 
