@@ -3,7 +3,8 @@
  * the cores does not inflate it): `npx tsx scripts/profile-distill.ts [METHOD ...]` (default ce kd akd),
  * STUDENT=cnn-small|resnet8, TEACHER=vgg-fast, BATCH=64. The step is the method's loss under
  * tf.variableGrads and the optimizer updates, as the Trainer runs it (issue 11: where KD's and AKD's extra
- * time goes). Per method: the median CPU ms of 7 steps and the kernels (minimum over 3 profiled steps).
+ * time goes). The methods take turns step by step (ROUNDS=9); per method the median CPU ms and the kernels
+ * (minimum over 3 profiled steps; PROFILE=0 skips them, DETAIL=<kernel> splits one by input shapes).
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from '../src/engine/backend/batchNormGradient';
@@ -33,8 +34,10 @@ const cpuNow = () => {
   return (c.user + c.system) / 1000;
 };
 const methods = process.argv.slice(2).length ? process.argv.slice(2) : ['ce', 'kd', 'akd'];
-const summary: string[] = [];
-for (const id of methods) {
+const rounds = Number(process.env.ROUNDS ?? 9);
+
+/** One method bound to its own student, with the step the Trainer runs. */
+async function prepare(id: string) {
   const student = findPreset(studentPreset).build(1);
   const instance = await findMethod(id).create({
     student,
@@ -45,7 +48,7 @@ for (const id of methods) {
     labelledFraction: 1,
     weightDecay: 5e-4,
   });
-  const optimizer = tf.train.momentum(0.01, 0.9);
+  const optimizer: tf.Optimizer = tf.train.momentum(0.01, 0.9);
   const vars = [
     ...student.trainableWeights.map((w) => w.read() as tf.Variable),
     ...(instance.extra.withModel ?? []),
@@ -82,42 +85,60 @@ for (const id of methods) {
     await packed.data();
     tf.dispose([packed, value]);
   };
-  for (let i = 0; i < 2; i++) await once();
-  const cpus: number[] = [];
-  for (let i = 0; i < 7; i++) {
+  const dispose = () => {
+    instance.dispose();
+    optimizer.dispose();
+    student.dispose();
+  };
+  return { id, run, once, dispose, cpus: [] as number[] };
+}
+
+const prepared = [];
+for (const id of methods) prepared.push(await prepare(id));
+for (const p of prepared) for (let i = 0; i < 2; i++) await p.once();
+// The methods take turns step by step, so that a change in the machine's load falls on all of them alike.
+for (let r = 0; r < rounds; r++)
+  for (const p of prepared) {
     const c0 = cpuNow();
-    await once();
-    cpus.push(cpuNow() - c0);
+    await p.once();
+    p.cpus.push(cpuNow() - c0);
   }
-  cpus.sort((a, b) => a - b);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const p of prepared) {
   const by = new Map<string, number>();
-  for (let i = 0; i < 3; i++) {
-    const one = new Map<string, number>();
-    let out: { packed: tf.Tensor; value: tf.Tensor } | null = null;
-    const info = await tf.profile(() => {
-      out = run();
-      return out.packed;
-    });
-    tf.dispose([out!.packed, out!.value]);
-    const detail = process.env.DETAIL;
-    for (const k of info.kernels) {
-      if (k.name.endsWith('__op')) continue;
-      // DETAIL=<kernel name>: that kernel split by its input shapes.
-      const key = k.name === detail ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
-      one.set(key, (one.get(key) ?? 0) + (k.kernelTimeMs as number));
+  if (process.env.PROFILE !== '0')
+    for (let i = 0; i < 3; i++) {
+      const one = new Map<string, number>();
+      let out: { packed: tf.Tensor; value: tf.Tensor } | null = null;
+      const info = await tf.profile(() => {
+        out = p.run();
+        return out.packed;
+      });
+      tf.dispose([out!.packed, out!.value]);
+      const detail = process.env.DETAIL;
+      for (const k of info.kernels) {
+        if (k.name.endsWith('__op')) continue;
+        // DETAIL=<kernel name>: that kernel split by its input shapes.
+        const key = k.name === detail ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+        one.set(key, (one.get(key) ?? 0) + (k.kernelTimeMs as number));
+      }
+      for (const [n, t] of one) by.set(n, Math.min(by.get(n) ?? Infinity, t));
     }
-    for (const [n, t] of one) by.set(n, Math.min(by.get(n) ?? Infinity, t));
-  }
   const rows = [...by].sort((a, b) => b[1] - a[1]);
   const kernels = rows.reduce((s, r) => s + r[1], 0);
   console.log(
-    `\n${id} (${studentPreset}): cpu ms/step median ${cpus[3]!.toFixed(1)} min ${cpus[0]!.toFixed(1)}; kernels ${kernels.toFixed(1)}`,
+    `\n${p.id} (${studentPreset}): cpu ms/step median ${median(p.cpus).toFixed(1)} of ${rounds}; kernels ${kernels.toFixed(1)}`,
   );
-  for (const [n, t] of rows.slice(0, Number(process.env.TOP ?? 14)))
+  for (const [n, t] of rows.slice(0, Number(process.env.TOP ?? 10)))
     console.log('  ', n.padEnd(28), t.toFixed(1));
-  summary.push(`${id} ${cpus[3]!.toFixed(1)}`);
-  instance.dispose();
-  optimizer.dispose();
-  student.dispose();
 }
-console.log('\nsummary (median cpu ms/step):', summary.join(', '), '| numTensors', tf.memory().numTensors);
+const base = median(prepared[0]!.cpus);
+console.log(
+  `\nmedian cpu ms/step (x ${prepared[0]!.id}):`,
+  prepared
+    .map((p) => `${p.id} ${median(p.cpus).toFixed(1)} (${(median(p.cpus) / base).toFixed(2)})`)
+    .join(', '),
+);
+prepared.forEach((p) => p.dispose());
+teacher.dispose();
+console.log('numTensors after disposing', tf.memory().numTensors);
