@@ -5,6 +5,7 @@ import { BackendBadge } from './BackendBadge';
 import { DatasetPanel } from './DatasetPanel';
 import { DistillPanel } from './DistillPanel';
 import { ErrorBanner } from './ErrorBanner';
+import { HistoryPanel } from './HistoryPanel';
 import { Tagline } from './Tagline';
 import { OodPanel } from './OodPanel';
 import { TemperatureExplorer } from './TemperatureExplorer';
@@ -37,6 +38,7 @@ export function App() {
           <TemperatureExplorer />
           <AnchorGallery />
           <OodPanel />
+          <HistoryPanel />
         </main>
       </div>
     </div>
