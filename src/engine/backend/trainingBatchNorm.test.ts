@@ -75,7 +75,8 @@ describe('fused BatchNormalization training call on wasm', () => {
     uninstallTrainingBatchNorm();
   });
 
-  it.each([[[4, 5, 5, 8]], [[16, 6, 3, 3]]] as [[number, number, number, number]][])(
+  // [3, 10, 10, 6]: 300 rows (two blocks of the per-channel sums) over 4 + 2 channels (both loops).
+  it.each([[[4, 5, 5, 8]], [[16, 6, 3, 3]], [[3, 10, 10, 6]]] as [[number, number, number, number]][])(
     'gives cpu their y, x/gamma/beta gradients and moving statistics: %j',
     async (shape) => {
       const cpu = await trainingCall('cpu', shape);
