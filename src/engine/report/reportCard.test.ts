@@ -163,7 +163,9 @@ describe('reportCard', () => {
     expect(card.compression).toBeCloseTo(weightsOnDisk.byteLength / card.student.weightBytes, 12);
     for (const row of [card.teacher, card.student])
       for (const ms of Object.values(row.latencyMsPerImage)) expect(ms).toBeGreaterThan(0);
-    // cnn-small does about 1/20 of vgg-fast's arithmetic: at batch 64 it is faster per image.
+    // cnn-small by hand: 32x32x16 x 27 + 16x16x32 x 144 + 8x8x64 x 288 + 1,024 x 10 multiply-adds.
+    expect(card.student.multiplyAddsPerImage).toBe(442_368 + 1_179_648 + 1_179_648 + 10_240);
+    // About a fifth of vgg-fast's arithmetic: at batch 64 it is faster per image.
     expect(card.flopsRatio).toBeGreaterThan(5);
     expect(card.speedup.batch64).toBeGreaterThan(1);
     teacher.dispose();

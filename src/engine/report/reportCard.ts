@@ -104,7 +104,10 @@ export function modelCost(model: tf.LayersModel) {
   const flops = flopsPerImage(model);
   return {
     parameters: model.countParams(),
-    trainableParameters: model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0),
+    trainableParameters: model.trainableWeights.reduce(
+      (n, w) => n + tf.util.sizeFromShape(w.shape as number[]),
+      0,
+    ),
     multiplyAddsPerImage: flops / 2,
     flopsPerImage: flops,
     uncountedLayers: model.layers

@@ -77,11 +77,12 @@ describe('ndLoss', () => {
 
     const unitCenters = tf.tensor2d(cv.map((c) => c.map((x) => x / Math.hypot(...c))));
     const [value, grad] = tf.tidy(() => {
-      const f = (x: tf.Tensor2D) => ndLoss(x, tf.tensor2d(tv), unitCenters, tf.tensor1d(cls, 'int32'));
+      const f = (x: tf.Tensor) =>
+        ndLoss(x as tf.Tensor2D, tf.tensor2d(tv), unitCenters, tf.tensor1d(cls, 'int32'));
       return [f(tf.tensor2d(sv)), tf.grad(f)(tf.tensor2d(sv))];
     });
     expect((await value!.data())[0]).toBeCloseTo(expected, 5);
-    const g = await grad!.array();
+    const g = (await grad!.array()) as number[][];
     sv.forEach((si, i) => {
       const c = cv[cls[i]!]!;
       const e = c.map((x) => x / Math.hypot(...c));

@@ -61,7 +61,7 @@ export function unitClassMeans(
   const records = features.length / dim;
   for (let r = 0; r < records; r++) {
     const offset = classOf(r) * dim;
-    for (let j = 0; j < dim; j++) sums[offset + j] += features[r * dim + j]!;
+    for (let j = 0; j < dim; j++) sums[offset + j] = sums[offset + j]! + features[r * dim + j]!;
   }
   const out = new Float32Array(numClasses * dim);
   for (let c = 0; c < numClasses; c++) {
