@@ -20,17 +20,19 @@ export function HistoryOverlay() {
   const accuracy = useMemo(() => accuracyCurves(chosen), [chosen]);
   const loss = useMemo(() => lossCurves(chosen, term), [chosen, term]);
   if (!chosen.length) return <p className="hint">Tick runs in the table to overlay their curves.</p>;
-  const lines = chosen.map((run, i) => (
-    <Line
-      key={run.id}
-      dataKey={seriesKey(i)}
-      name={run.name}
-      stroke={colour(i)}
-      dot={false}
-      connectNulls
-      isAnimationActive={false}
-    />
-  ));
+  /** One line per chosen run; dots where each point matters (a run of one epoch is one point). */
+  const lines = (dots: boolean) =>
+    chosen.map((run, i) => (
+      <Line
+        key={run.id}
+        dataKey={seriesKey(i)}
+        name={run.name}
+        stroke={colour(i)}
+        dot={dots}
+        connectNulls
+        isAnimationActive={false}
+      />
+    ));
   return (
     <div className="charts">
       <figure
@@ -49,7 +51,7 @@ export function HistoryOverlay() {
             <YAxis {...percentAxis('test accuracy %')} />
             <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
             <Legend />
-            {lines}
+            {lines(true)}
           </LineChart>
         )}
       </figure>
@@ -86,7 +88,7 @@ export function HistoryOverlay() {
           <YAxis tickFormatter={fixed(2)} {...yTitled('loss')} />
           <Tooltip formatter={fixed(4)} labelFormatter={(x) => `epoch ${Number(x).toFixed(2)}`} />
           <Legend />
-          {lines}
+          {lines(false)}
         </LineChart>
       </figure>
     </div>
