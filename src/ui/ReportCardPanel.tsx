@@ -46,7 +46,7 @@ function rowsOf(card: ReportCard): Row[] {
       times(card.speedup.batch64),
     ],
     [
-      'Test accuracy (retention)',
+      'Test accuracy (retention: student / teacher)',
       'retention',
       formatPercent(t.testAccuracy),
       formatPercent(s.testAccuracy),
