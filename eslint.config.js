@@ -21,4 +21,77 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The fence (docs/design.md, issue 10): the UI and its stores reach the engine only through the Worker
+    // protocol (types) and the tfjs-free contract folder src/engine/config/; everything else runs in the Worker.
+    // Tests may import the engine to check the two sides agree.
+    files: ['src/ui/**/*.{ts,tsx}', 'src/store/**/*.{ts,tsx}'],
+    ignores: ['**/*.test.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)engine(/(?!config/)|$)',
+              message:
+                'The UI and the store import from the engine only src/engine/config/ (tfjs-free); ask the Worker through src/worker/protocol.ts for the rest.',
+            },
+            {
+              regex: '(^|/)worker/(?!protocol$)',
+              message: 'The UI and the store talk to the Worker only through src/worker/protocol.ts.',
+            },
+            {
+              regex: '^@tensorflow/',
+              message: 'tfjs runs in the engine Worker only; the UI bundle holds none.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The protocol is the UI's door to the engine: from the engine it takes types only (or the contract
+    // folder's plain values), so nothing of the engine's code reaches the UI bundle through it.
+    files: ['src/worker/protocol.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)engine(/(?!config/)|$)',
+              allowTypeImports: true,
+              message:
+                'src/worker/protocol.ts takes only types from the engine (`import type`), or values from src/engine/config/.',
+            },
+            {
+              regex: '^@tensorflow/',
+              allowTypeImports: true,
+              message: 'The protocol takes only types from tfjs.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The contract folder stays tfjs-free and self-contained, so the UI may import it whole.
+    files: ['src/engine/config/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^@tensorflow/', message: 'src/engine/config/ is tfjs-free: the UI bundle imports it.' },
+            {
+              regex: '^\\.\\./',
+              message: 'src/engine/config/ imports only its own files and plain libraries (zod, seedrandom).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

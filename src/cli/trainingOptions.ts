@@ -1,62 +1,81 @@
-/** The training options `train` and `distill` share: one declaration for parseArgs, one mapping to settings. */
-import { defaultTrainConfig, parseTrainConfig, type TrainConfig } from '../engine/training/hyperparams';
+/**
+ * The training options `train` and `distill` share, derived from the settings table
+ * (src/engine/config/training.ts): `--<flag> value` per setting, `--no-<flag>` for a switch; one declaration
+ * for parseArgs, one mapping to settings.
+ */
+import {
+  defaultTrainConfig,
+  parseTrainConfig,
+  type Setting,
+  type SETTING_ROWS,
+  type SettingKey,
+  TRAIN_SETTINGS,
+  type TrainConfig,
+} from '../engine/config/training';
+
+type Rows = typeof SETTING_ROWS;
+/** A setting's CLI option name: its flag, or `no-<flag>` for a switch (on by default). */
+type OptionName<K extends SettingKey> = Rows[K]['row'] extends { readonly kind: 'switch' }
+  ? `no-${Rows[K]['row']['flag']}`
+  : Rows[K]['row']['flag'];
+
+const optionName = (setting: Setting): string =>
+  setting.kind === 'switch' ? `no-${setting.flag}` : setting.flag;
+
+const SETTING_OPTIONS = Object.fromEntries(
+  TRAIN_SETTINGS.map((setting) => [
+    optionName(setting),
+    { type: setting.kind === 'switch' ? 'boolean' : 'string' },
+  ]),
+) as {
+  readonly [K in SettingKey as OptionName<K>]: {
+    readonly type: Rows[K]['row'] extends { readonly kind: 'switch' } ? 'boolean' : 'string';
+  };
+};
 
 export const TRAINING_OPTIONS = {
-  epochs: { type: 'string' },
-  batch: { type: 'string' },
-  lr: { type: 'string' },
-  optimizer: { type: 'string' },
-  schedule: { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'no-augment': { type: 'boolean' },
-  'log-every': { type: 'string' },
-  seed: { type: 'string' },
+  ...SETTING_OPTIONS,
   set: { type: 'string' },
   out: { type: 'string' },
   backend: { type: 'string' },
 } as const;
 
-export interface TrainingOptions {
-  epochs?: string;
-  batch?: string;
-  lr?: string;
-  optimizer?: string;
-  schedule?: string;
-  momentum?: string;
-  'weight-decay'?: string;
-  'no-augment'?: boolean;
-  'log-every'?: string;
-  seed?: string;
-  set?: string;
-  out?: string;
-  backend?: string;
-}
+export type TrainingOptions = {
+  [K in keyof typeof TRAINING_OPTIONS]?: (typeof TRAINING_OPTIONS)[K]['type'] extends 'boolean'
+    ? boolean
+    : string;
+};
 
-const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-const defined = <T extends object>(o: T) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** "[--epochs N] [--batch N] [--optimizer sgd|adam] ... [--no-augment]": the settings' flags for a usage text. */
+export const SETTING_FLAGS_USAGE = TRAIN_SETTINGS.map((setting) =>
+  setting.kind === 'switch'
+    ? `[--no-${setting.flag}]`
+    : setting.kind === 'choice'
+      ? `[--${setting.flag} ${setting.choices.join('|')}]`
+      : `[--${setting.flag} ${setting.integer ? 'N' : 'X'}]`,
+).join(' ');
+
+/** A flag's value as the schema takes it (a number stays a number even when mistyped: the schema names it). */
+function optionValue(setting: Setting, options: TrainingOptions): unknown {
+  const given = (options as Readonly<Record<string, string | boolean | undefined>>)[optionName(setting)];
+  if (given === undefined) return undefined;
+  if (setting.kind === 'switch') return given === true ? false : undefined;
+  return setting.kind === 'number' ? Number(given) : given;
+}
 
 /**
  * The preset's defaults (the same the lab's form starts from), then `base`, then what the command line gives;
  * validated (ConfigError names every problem).
  */
 export function trainConfigFrom(options: TrainingOptions, base: Partial<TrainConfig>): TrainConfig {
+  const given = TRAIN_SETTINGS.flatMap((setting) => {
+    const value = optionValue(setting, options);
+    return value === undefined ? [] : [[setting.key, value] as const];
+  });
   return parseTrainConfig({
     ...defaultTrainConfig(base.model ?? ''),
     ...base,
-    ...defined({
-      epochs: num(options.epochs),
-      batchSize: num(options.batch),
-      learningRate: num(options.lr),
-      optimizer: options.optimizer,
-      schedule: options.schedule,
-      momentum: num(options.momentum),
-      weightDecay: num(options['weight-decay']),
-      seed: num(options.seed),
-      logEvery: num(options['log-every']),
-      augment: options['no-augment'] ? false : undefined,
-    }),
+    ...Object.fromEntries(given),
   });
 }
 

@@ -4,24 +4,16 @@ import { prepareDistillation } from './distillActions';
 import { getEngine, messageOf } from './engineClient';
 import { reportError, useBackendStore, useDatasetStore } from './stores';
 import { prepareTraining, remeasureTeacher } from './trainingActions';
-import { formatUrlConfig, parseUrlConfig } from './urlConfig';
+import { parseUrlConfig } from './urlConfig';
+import { restoreDistillWhenReady, writeUrlNow } from './urlSync';
 
 export const SAMPLE_COUNT = 48;
 
 const engine = () => getEngine(reportError);
 
-function saveToUrl(): void {
-  const backend = useBackendStore.getState().requested;
-  const { source } = useDatasetStore.getState();
-  const current = parseUrlConfig(window.location.search).config;
-  const config = { backend, set: source === 'upload' ? current.set : source };
-  const query = formatUrlConfig(config, window.location.search);
-  window.history.replaceState(null, '', `${window.location.pathname}${query}${window.location.hash}`);
-}
-
 export async function chooseBackendAction(requested: BackendName | undefined): Promise<void> {
   useBackendStore.setState({ status: 'starting', requested });
-  saveToUrl();
+  writeUrlNow();
   try {
     const report = await engine().initBackend(requested);
     useBackendStore.setState({ status: 'ready', report });
@@ -48,7 +40,7 @@ async function switchDataset(
     useDatasetStore.setState({ summary });
     await refreshSamples(previous.sampleSeed);
     useDatasetStore.setState({ status: 'ready' });
-    saveToUrl();
+    writeUrlNow();
     void remeasureTeacher();
   } catch (error) {
     useDatasetStore.setState({ status: previous.summary ? 'ready' : 'idle', source: previous.source });
@@ -79,6 +71,8 @@ export function startLab(): Promise<void> {
   started ??= (async () => {
     const { config, problems } = parseUrlConfig(window.location.search);
     for (const problem of problems) reportError(problem);
+    // The link's distillation form, as soon as the methods and the presets are there to check it.
+    restoreDistillWhenReady();
     // The methods' declarations need no backend: asked for at once, they are there when the rest is.
     const methods = prepareDistillation();
     await Promise.all([chooseBackendAction(config.backend), choosePreparedSet(config.set)]);

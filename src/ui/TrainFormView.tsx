@@ -1,21 +1,12 @@
 import { formatCount } from '../engine/config/format';
-import { OPTIMIZERS, SCHEDULES } from '../engine/training/hyperparams';
+import { CONFIG_SETTINGS, type Setting } from '../engine/config/training';
 import { editForm } from '../store/trainingActions';
 import { usePresetStore, useTrainingStore } from '../store/trainingStores';
-import { checkForm, type NumericField } from '../store/trainForm';
+import { checkForm } from '../store/trainForm';
 import { hasLiveRun } from '../store/trainingState';
 import type { TrainForm } from '../store/trainForm';
 import type { ModelRole } from '../worker/protocol';
 import { formatSi } from './format';
-
-const NUMERIC_FIELDS: readonly { field: NumericField; label: string; testId: string; hint?: string }[] = [
-  { field: 'learningRate', label: 'Learning rate', testId: 'lr' },
-  { field: 'epochs', label: 'Epochs', testId: 'epochs' },
-  { field: 'batchSize', label: 'Batch size', testId: 'batch' },
-  { field: 'momentum', label: 'Momentum', testId: 'momentum', hint: 'SGD only' },
-  { field: 'weightDecay', label: 'Weight decay', testId: 'weight-decay' },
-  { field: 'seed', label: 'Seed', testId: 'seed' },
-];
 
 /** The run's settings. Refused values are named next to the form (the same reasons as the engine gives). */
 export function TrainFormView({ role }: { role: ModelRole }) {
@@ -86,60 +77,16 @@ export function TrainFormFields({
             <span className="hint">{preset.description}</span>
           </p>
         )}
-        <label>
-          Optimizer
-          <select
-            data-testid={id('optimizer')}
-            value={form.optimizer}
-            onChange={(e) => onEdit({ optimizer: e.target.value })}
-          >
-            {OPTIMIZERS.map((name) => (
-              <option key={name} value={name}>
-                {name === 'sgd' ? 'SGD' : 'Adam'}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Schedule
-          <select
-            data-testid={id('schedule')}
-            value={form.schedule}
-            onChange={(e) => onEdit({ schedule: e.target.value })}
-          >
-            {SCHEDULES.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
-        {NUMERIC_FIELDS.map(({ field, label, testId, hint }) => (
-          <label key={field}>
-            <span>
-              {label}
-              {hint && <span className="hint"> ({hint})</span>}
-            </span>
-            <input
-              type="text"
-              inputMode="decimal"
-              spellCheck={false}
-              data-testid={id(testId)}
-              value={form[field]}
-              disabled={field === 'momentum' && form.optimizer !== 'sgd'}
-              onChange={(e) => onEdit({ [field]: e.target.value })}
-            />
-          </label>
-        ))}
-        <label className="checkbox wide">
-          <input
-            type="checkbox"
-            data-testid={id('augment')}
-            checked={form.augment}
-            onChange={(e) => onEdit({ augment: e.target.checked })}
+        {CONFIG_SETTINGS.map((setting) => (
+          <SettingControl
+            key={setting.key}
+            setting={setting}
+            testId={id(setting.flag)}
+            value={form[setting.key]}
+            disabled={setting.onlyWithOptimizer !== undefined && form.optimizer !== setting.onlyWithOptimizer}
+            onEdit={(value) => onEdit({ [setting.key]: value })}
           />
-          Augment (random crop with 4-pixel padding, horizontal flip)
-        </label>
+        ))}
       </fieldset>
       {/* Until the presets arrive no model can be chosen; that is not the user's mistake. */}
       {error && presets && !locked && (
@@ -148,5 +95,66 @@ export function TrainFormFields({
         </p>
       )}
     </form>
+  );
+}
+
+/** One row of the settings table as a control: a text box for a number, a menu for a choice, a checkbox. */
+function SettingControl({
+  setting,
+  testId,
+  value,
+  disabled,
+  onEdit,
+}: {
+  setting: Setting;
+  testId: string;
+  value: string | boolean;
+  disabled: boolean;
+  onEdit: (value: string | boolean) => void;
+}) {
+  if (setting.kind === 'switch')
+    return (
+      <label className="checkbox wide">
+        <input
+          type="checkbox"
+          data-testid={testId}
+          checked={value === true}
+          onChange={(e) => onEdit(e.target.checked)}
+        />
+        {setting.label}
+      </label>
+    );
+  const label = (
+    <span>
+      {setting.label}
+      {setting.hint && <span className="hint"> ({setting.hint})</span>}
+    </span>
+  );
+  if (setting.kind === 'choice')
+    return (
+      <label>
+        {label}
+        <select data-testid={testId} value={String(value)} onChange={(e) => onEdit(e.target.value)}>
+          {setting.choices.map((choice) => (
+            <option key={choice} value={choice}>
+              {setting.choiceLabels?.[choice] ?? choice}
+            </option>
+          ))}
+        </select>
+      </label>
+    );
+  return (
+    <label>
+      {label}
+      <input
+        type="text"
+        inputMode="decimal"
+        spellCheck={false}
+        data-testid={testId}
+        value={String(value)}
+        disabled={disabled}
+        onChange={(e) => onEdit(e.target.value)}
+      />
+    </label>
   );
 }

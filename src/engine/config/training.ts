@@ -91,7 +91,7 @@ const toggle = <const R extends SettingRow>(row: R) => ({
  * Every training setting, in the order the form shows them and the reasons list them. Adding a setting is a
  * row here and its default in DEFAULT_TRAIN_CONFIG; the form, the CLI and the URL follow.
  */
-const ROWS = {
+export const SETTING_ROWS = {
   epochs: whole({ flag: 'epochs', label: 'Epochs', name: 'epochs' }, 1, 1000),
   batchSize: whole({ flag: 'batch', label: 'Batch size', name: 'batch size' }, 1, 1024),
   optimizer: choice({ flag: 'optimizer', label: 'Optimizer', name: 'optimizer' }, OPTIMIZERS, {
@@ -120,7 +120,7 @@ const ROWS = {
   ),
 };
 
-type Rows = typeof ROWS;
+type Rows = typeof SETTING_ROWS;
 /** A training setting's key in TrainConfig (besides `role` and `model`). */
 export type SettingKey = keyof Rows;
 
@@ -131,15 +131,17 @@ export type ConfigSettingKey = {
 
 /** The settings table: every row with its key, in order. */
 export const TRAIN_SETTINGS: readonly (Setting & { readonly key: SettingKey })[] = (
-  Object.keys(ROWS) as SettingKey[]
-).map((key) => ({ ...ROWS[key].row, key }));
+  Object.keys(SETTING_ROWS) as SettingKey[]
+).map((key) => ({ ...SETTING_ROWS[key].row, key }));
 
 /** The rows that make up the lab's configuration (the form's controls and the URL's keys). */
 export const CONFIG_SETTINGS = TRAIN_SETTINGS.filter(
   (s): s is Setting & { readonly key: ConfigSettingKey } => !s.cliOnly,
 );
 
-const settingSchemas = Object.fromEntries(Object.entries(ROWS).map(([key, { schema }]) => [key, schema])) as {
+const settingSchemas = Object.fromEntries(
+  Object.entries(SETTING_ROWS).map(([key, { schema }]) => [key, schema]),
+) as {
   [K in SettingKey]: Rows[K]['schema'];
 };
 
