@@ -148,3 +148,24 @@ test('IndexedDB unavailable: a named message, and the lab still works', async ({
   );
   await expect(page.getByTestId('distill-baseline-start')).toBeEnabled();
 });
+
+test('a trust-panel measurement of a kept run is kept with it: ECE and OoD AUROCs, after a reload too', async ({
+  page,
+}) => {
+  await openLab(page, '?backend=wasm');
+  await uploadPrepared(page, 256, 100);
+  await expect(page.getByTestId('train-size')).toHaveText('256');
+  await baselineRun(page);
+  await expect(historyRuns(page)).toHaveCount(1);
+  await expect(historyRuns(page).getByTestId('history-ood')).toHaveText('—');
+
+  const ood = page.getByTestId('ood-panel');
+  await ood.getByTestId('ood-model-student').check();
+  await ood.getByTestId('ood-run').click();
+  await expect(ood.getByTestId('ood-table')).toBeVisible({ timeout: 90_000 });
+  const kept = historyRuns(page).getByTestId('history-ood');
+  await expect(kept).toHaveText(/^ECE 0\.\d{3} · MNIST[^:]*: msp [01]\.\d{3}, entropy [01]\.\d{3}, /);
+  const text = await kept.textContent();
+  await page.reload();
+  await expect(historyRuns(page).getByTestId('history-ood')).toHaveText(text!);
+});

@@ -14,6 +14,7 @@ import type {
   OodSetInfo,
 } from '../worker/protocol';
 import { getEngine, messageOf } from './engineClient';
+import { recordOodResult } from './history/historyStore';
 import { keepChosen } from './oodView';
 import { reportError } from './stores';
 
@@ -98,6 +99,7 @@ export async function runOod(): Promise<void> {
   try {
     const result = await engine().runOod({ models: [...chosenModels], sets: [...chosenSets] }, listener);
     if (result) {
+      void recordOodResult(result);
       const { shownModel, shownSet } = useOodStore.getState();
       set({
         result,

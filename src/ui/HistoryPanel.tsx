@@ -142,8 +142,14 @@ const settingsText = (run: HistoryRun) => {
 
 const oodText = (run: HistoryRun) => {
   if (!run.ood) return '—';
-  const best = run.ood.aurocs.map((a) => `${a.set}/${a.score} ${a.auroc.toFixed(3)}`).join(', ');
-  return `${run.ood.ece.toFixed(3)} · ${best || '—'}`;
+  const sets = [...new Set(run.ood.aurocs.map((a) => a.set))].map(
+    (set) =>
+      `${set}: ${run
+        .ood!.aurocs.filter((a) => a.set === set)
+        .map((a) => `${a.score} ${a.auroc.toFixed(3)}`)
+        .join(', ')}`,
+  );
+  return [`ECE ${run.ood.ece.toFixed(3)}`, ...sets].join(' · ');
 };
 
 function HistoryRow({ run, chosen }: { run: HistoryRun; chosen: number }) {

@@ -1,5 +1,6 @@
 /** The trust panel's results as plain data (what the Worker sends to the UI); computed in oodLab.ts. */
 import type { ReliabilityBin } from '../metrics/calibration';
+import type { RunLane } from '../run/runTypes';
 import type { Fidelity, HistogramBin } from './oodReport';
 import type { OodScore } from './scoreImages';
 
@@ -17,6 +18,8 @@ export interface OodModelInfo {
   readonly key: string;
   readonly label: string;
   readonly role: 'teacher' | 'student';
+  /** The panel whose run this model is, as that run's weights now (the run history keeps the result with it). */
+  readonly lane?: RunLane;
 }
 
 export interface OodModelResult extends OodModelInfo {

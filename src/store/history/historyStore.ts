@@ -5,11 +5,12 @@
  * (full, blocked, unavailable) is named in the lab's banner.
  */
 import { create } from 'zustand';
-import type { ModelRole } from '../../worker/protocol';
+import type { ModelRole, OodResult, RunLane } from '../../worker/protocol';
 import { useDistillStore } from '../distillStores';
 import { reportError, useBackendStore, useDatasetStore } from '../stores';
 import { useTrainingStore } from '../trainingStores';
-import { fromDistillRun, fromTraining, type RecordContext } from './fromRuns';
+import { fromDistillRun, fromTraining, outcomeOf, type RecordContext } from './fromRuns';
+import { oodMeasurementOf } from './oodMeasurement';
 import { HistoryDb, HistoryStorageError } from './historyDb';
 import { parseRunsFile, runsCsv, runsJson } from './runFiles';
 import type { HistoryRun } from './runRecord';
@@ -217,4 +218,32 @@ export async function importRunsFile(file: File): Promise<void> {
     return;
   }
   set((s) => ({ runs: [...s.runs, ...runs] }));
+}
+
+/** The history id of a panel's current run, if it has ended and was kept; null otherwise. */
+function keptRunOfLane(lane: RunLane): string | null {
+  const run = lane === 'distill' ? useDistillStore.getState().runs.at(-1) : useTrainingStore.getState()[lane];
+  if (!run?.config || !outcomeOf(run)) return null;
+  const id = idsOfRuns.get(run.config);
+  return id && useHistoryStore.getState().runs.some((r) => r.id === id) ? id : null;
+}
+
+/**
+ * A trust-panel result kept with the runs it measured: each scored model that is a panel's ended run (its
+ * final weights) gets its ECE and OoD AUROCs in that run's record, replacing an earlier measurement.
+ */
+export async function recordOodResult(result: OodResult): Promise<void> {
+  const now = new Date();
+  for (const model of result.models) {
+    const id = model.lane ? keptRunOfLane(model.lane) : null;
+    const ood = id && oodMeasurementOf(result, model.key, now);
+    if (!id || !ood) continue;
+    try {
+      const run = await db.attachOod(id, ood);
+      if (run) set((s) => ({ runs: s.runs.map((r) => (r.id === id ? run : r)) }));
+    } catch (error) {
+      report(error);
+      return;
+    }
+  }
 }
