@@ -88,6 +88,7 @@ export async function teacherUnitCenters(
 
 export const ndComponent: ComponentSpec = {
   id: 'nd',
+  setupNote: "computing the teacher's class means over the training split",
   params: [
     {
       name: 'weight',
