@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { errorOf } from '../../testing/errorOf';
-import { ConfigError, DEFAULT_TRAIN_CONFIG, parseTrainConfig } from './training';
+import {
+  CONFIG_SETTINGS,
+  ConfigError,
+  DEFAULT_TRAIN_CONFIG,
+  parseTrainConfig,
+  TRAIN_SETTINGS,
+  trainConfigSchema,
+} from './training';
 
 const VALID = { ...DEFAULT_TRAIN_CONFIG, role: 'student', model: 'cnn-small' } as const;
 
@@ -81,5 +88,37 @@ describe('parseTrainConfig', () => {
       'epochs must be between 1 and 1,000; batch size must be a whole number between 1 and 1,024; ' +
         'optimizer must be one of sgd, adam; learning rate must be between 0.000001 and 10',
     );
+  });
+});
+
+describe('the settings table', () => {
+  it('derives the schema: role, model, then one key per row, in the table’s order', () => {
+    expect(Object.keys(trainConfigSchema.shape)).toEqual([
+      'role',
+      'model',
+      ...TRAIN_SETTINGS.map((s) => s.key),
+    ]);
+  });
+
+  it('gives every row a default the schema accepts, and distinct flags (the CLI’s and the URL’s names)', () => {
+    for (const setting of TRAIN_SETTINGS)
+      expect(trainConfigSchema.shape[setting.key].safeParse(DEFAULT_TRAIN_CONFIG[setting.key]).success).toBe(
+        true,
+      );
+    const flags = TRAIN_SETTINGS.map((s) => s.flag);
+    expect(new Set(flags).size).toBe(flags.length);
+    expect(CONFIG_SETTINGS.map((s) => s.key)).not.toContain('logEvery');
+    expect(CONFIG_SETTINGS).toHaveLength(TRAIN_SETTINGS.length - 1);
+  });
+
+  it('declares ranges that are the schema’s own', () => {
+    for (const setting of TRAIN_SETTINGS) {
+      if (setting.kind !== 'number') continue;
+      const schema = trainConfigSchema.shape[setting.key];
+      expect(schema.safeParse(setting.min).success, setting.key).toBe(true);
+      expect(schema.safeParse(setting.max).success, setting.key).toBe(true);
+      expect(schema.safeParse(setting.max + 1).success, setting.key).toBe(false);
+      expect(schema.safeParse(setting.min - 1).success, setting.key).toBe(false);
+    }
   });
 });
