@@ -150,12 +150,34 @@ export class AnchorExplorer {
     version: string,
     onProgress?: (done: number, total: number) => void | Promise<void>,
   ): Promise<void> {
+    if (this.holds(teacher, split, version)) return;
+    this.cache = null;
+    if (!split.count) throw new Error('the active dataset has no training images to pick anchors from');
+    const { features, dim } = await teacherFeatures(teacher, split, 256, onProgress);
+    this.prepareFrom(teacher, split, version, features, dim);
+  }
+
+  /** Whether the features of `split` under this teacher and version are here already. */
+  holds(teacher: tf.LayersModel, split: ImageSplit, version: string): boolean {
     const c = this.cache;
-    if (c?.teacher === teacher && c.split === split && c.version === version) return;
+    return c?.teacher === teacher && c.split === split && c.version === version;
+  }
+
+  /**
+   * The same as `prepare` from features computed elsewhere ([records x dim] row-major, the teacher's in inference
+   * mode): a session's shared teacher pass (teacherPasses.ts).
+   */
+  prepareFrom(
+    teacher: tf.LayersModel,
+    split: ImageSplit,
+    version: string,
+    features: Float32Array,
+    dim: number,
+  ): void {
+    if (this.holds(teacher, split, version)) return;
     this.cache = null;
     if (!split.count) throw new Error('the active dataset has no training images to pick anchors from');
     const numClasses = teacher.outputs[0]!.shape[1] as number;
-    const { features, dim } = await teacherFeatures(teacher, split, 256, onProgress);
     const ranking = rankAnchors(features, dim, split.labels, split.count, numClasses);
     const rankOf = new Int32Array(split.count);
     ranking.indices.forEach((record, k) => {

@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { type Dataset, DatasetError, type ImageSplit } from '../data/cifar10';
 import type { UploadedFile } from '../data/upload';
 import { recordImages, selectAnchors } from '../distill/anchors';
-import { freezeTeacher } from '../distill/frozenTeacher';
+import { type FrozenTeacher, freezeTeacher } from '../distill/frozenTeacher';
+import { passRows, type TeacherPass } from '../distill/teacherPasses';
 import {
   BUILT_IN_NAMES,
   BUILT_IN_OOD_SETS,
@@ -30,6 +31,7 @@ import {
 } from './oodReport';
 import { featuresOf, type ImageScores, OOD_SCORES, SCORE_LABELS, scoreImages } from './scoreImages';
 import type { OodModelResult, OodResult, OodRow, OodSetInfo } from './oodTypes';
+import type { RunLane } from '../run/runTypes';
 
 /** A model the panel can score, as the session lists it. */
 export interface OodModel {
@@ -37,6 +39,8 @@ export interface OodModel {
   readonly key: string;
   readonly label: string;
   readonly role: 'teacher' | 'student';
+  /** The panel whose run this model is (OodModelInfo.lane); none for a fixed teacher or a kept copy. */
+  readonly lane?: RunLane;
   readonly model: tf.LayersModel;
   /** Training-split record indices of its own anchors (an AKD run's); null: the teacher's, by the same rule. */
   readonly ownAnchors: readonly number[] | null;
@@ -59,8 +63,18 @@ export type AnchorChooser = (
   onProgress: (done: number, total: number) => void,
 ) => Promise<readonly number[]>;
 
-const selectByRule: AnchorChooser = async (chooser, train) =>
+export const selectByRule: AnchorChooser = async (chooser, train) =>
   (await selectAnchors(chooser.model, train, { perClass: 1 })).indices;
+
+/**
+ * A model's outputs on a split from a pass shared with the rest of the session (the current teacher's:
+ * distill/teacherPasses.ts), or null when there is none for it and the panel runs the model itself.
+ */
+export type SharedOutputs = (
+  model: OodModel,
+  split: ImageSplit,
+  onProgress: (done: number, total: number) => void,
+) => Promise<TeacherPass | null> | null;
 
 export interface OodProgress {
   readonly stage: string;
@@ -84,7 +98,10 @@ export class OodLab {
   private running = false;
   private cancelRequested = false;
 
-  constructor(private readonly readPreparedFile: (path: string) => Promise<Uint8Array>) {}
+  constructor(
+    private readonly readPreparedFile: (path: string) => Promise<Uint8Array>,
+    private readonly sharedOutputs: SharedOutputs = () => null,
+  ) {}
 
   get isRunning(): boolean {
     return this.running;
@@ -223,23 +240,35 @@ export class OodLab {
           featuresOf(job.model.model, recordImages(dataset.train, [...indices])),
         );
         const base = done;
-        // Conv + BatchNorm folded into one conv: the same outputs up to rounding, fewer passes (frozenTeacher.ts).
-        const frozen = freezeTeacher(job.model.model);
+        const stage = `${job.model.label} on ${job.set === 'test' ? 'the test split' : job.set}`;
         let outputs: ImageScores | null;
+        let frozen: FrozenTeacher | null = null;
         try {
-          report(`${job.model.label} on ${job.set === 'test' ? 'the test split' : job.set}`);
+          report(stage);
+          // The teacher's outputs may come from the session's shared pass (run now if it is not done yet).
+          const shared = await this.sharedOutputs(job.model, job.split, (n) => {
+            if (stop()) throw new OodCancelled();
+            done = base + n;
+            report(stage);
+          });
+          // Conv + BatchNorm folded into one conv: the same outputs up to rounding, fewer passes (frozenTeacher.ts).
+          if (!shared) frozen = freezeTeacher(job.model.model);
+          const run = frozen;
           outputs = await scoreImages(job.model.model, job.split, anchorFeatures, {
             shouldStop: stop,
             yieldToHost,
-            forward: (images) => frozen.run(images),
+            ...(shared
+              ? { computed: (start, end) => passRows(shared, start, end) }
+              : { forward: (images) => run!.run(images) }),
             onBatch: (n) => {
-              done = base + n;
-              report(`${job.model.label} on ${job.set === 'test' ? 'the test split' : job.set}`);
+              // A shared pass already counted these images while it ran.
+              if (!shared) done = base + n;
+              report(stage);
             },
           });
         } finally {
           anchorFeatures.dispose();
-          frozen.dispose();
+          frozen?.dispose();
         }
         if (!outputs) throw new OodCancelled();
         this.outputs.set(this.cacheKey(job.model, dataset, job.set), outputs);
@@ -296,6 +325,7 @@ export class OodLab {
         key: model.key,
         label: model.label,
         role: model.role,
+        lane: model.lane,
         anchors: this.anchorsText(model, teacher, dataset),
         accuracy: calib.accuracy,
         ece: calib.ece,

@@ -37,6 +37,11 @@ export interface ScoreOptions {
   readonly yieldToHost?: () => Promise<void>;
   /** The model's forward pass in inference mode (default: `model.apply`); e.g. a frozen, BatchNorm-folded one. */
   readonly forward?: (images: tf.Tensor4D) => tf.Tensor[];
+  /**
+   * Outputs computed already ([logits, features] of images start..end-1): then no image is run, only scored
+   * (the session's shared teacher pass, distill/teacherPasses.ts).
+   */
+  readonly computed?: (start: number, end: number) => tf.Tensor[];
 }
 
 /** The model's penultimate features of some normalised images, [n, dim] (inference mode). */
@@ -51,7 +56,7 @@ export async function scoreImages(
   model: tf.LayersModel,
   split: ImageSplit,
   anchorFeatures: tf.Tensor2D,
-  { batchSize = 250, onBatch, shouldStop, yieldToHost, forward }: ScoreOptions = {},
+  { batchSize = 250, onBatch, shouldStop, yieldToHost, forward, computed }: ScoreOptions = {},
 ): Promise<ImageScores | null> {
   const classes = model.outputs[0]!.shape[1] as number;
   const width = classes + OOD_SCORES.length;
@@ -64,10 +69,11 @@ export async function scoreImages(
     if (shouldStop?.()) return null;
     const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
     const packed = tf.tidy(() => {
-      const images = tf.tensor4d(makeBatch(split, indices), [indices.length, 32, 32, 3]);
-      const [out, features] = (
-        forward ? forward(images) : model.apply(images, { training: false })
-      ) as tf.Tensor2D[];
+      const run = () => {
+        const images = tf.tensor4d(makeBatch(split, indices), [indices.length, 32, 32, 3]);
+        return forward ? forward(images) : model.apply(images, { training: false });
+      };
+      const [out, features] = (computed ? computed(start, start + indices.length) : run()) as tf.Tensor2D[];
       const columns: Record<OodScore, tf.Tensor1D> = {
         msp: mspScore(out!),
         entropy: entropyScore(out!),
