@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { startLab, uploadFiles } from '../store/actions';
 import { AnchorGallery } from './AnchorGallery';
 import { BackendBadge } from './BackendBadge';
+import { CopyLink } from './CopyLink';
 import { DatasetPanel } from './DatasetPanel';
 import { DistillPanel } from './DistillPanel';
 import { ErrorBanner } from './ErrorBanner';
@@ -25,6 +26,7 @@ export function App() {
             <h1>Distillery</h1>
             <Tagline />
           </div>
+          <CopyLink />
           <BackendBadge />
         </header>
         <ErrorBanner />

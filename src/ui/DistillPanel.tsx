@@ -100,7 +100,7 @@ function useDistillBlocker(
   if (checkForm(state.form, 'student').error) return 'Fix the student settings to start.';
   if (kind === 'baseline') return null;
   if (!method) return 'Choose a method.';
-  if (method.id !== 'ce') {
+  if (method.needsTeacher) {
     if (teacherBusy) return 'The teacher is loading…';
     if (!teacher) return 'No teacher to distil from (see above).';
   }
@@ -346,11 +346,9 @@ function RunsTable() {
 }
 
 /** What a starting run is doing before its first step. */
-function startingText(run: DistillRunRecord): string {
+function startingText(run: DistillRunRecord, method: DistillMethodInfo | undefined): string {
   if (run.setup) return 'Starting…';
-  return run.method.startsWith('akd')
-    ? 'Setting up: choosing the anchors with the teacher over the training split…'
-    : `Setting up ${run.methodLabel}…`;
+  return method?.setupNote ? `Setting up: ${method.setupNote}…` : `Setting up ${run.methodLabel}…`;
 }
 
 export function DistillPanel() {
@@ -434,7 +432,14 @@ export function DistillPanel() {
               id="distill"
               label="distillation"
               status={last.status}
-              statusText={last.status === 'starting' ? startingText(last) : undefined}
+              statusText={
+                last.status === 'starting'
+                  ? startingText(
+                      last,
+                      state.methods?.find((m) => m.id === last.method),
+                    )
+                  : undefined
+              }
               position={last.position}
               imagesPerSecond={last.imagesPerSecond}
               etaSeconds={last.etaSeconds}
