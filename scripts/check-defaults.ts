@@ -12,18 +12,19 @@
  *
  * Rows already in docs/defaults.json with the same settings are kept, so an interrupted check resumes.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { format, resolveConfig } from 'prettier';
 import { defaultParams } from '../src/engine/distill/method';
 import { DISTILL_METHODS, findMethod } from '../src/engine/distill/registry';
 import { MODEL_PRESETS } from '../src/engine/models/presets';
 import { defaultTrainConfig } from '../src/engine/training/hyperparams';
+import { runDistill } from '../src/cli/jobs/distillJob';
+import { runPool } from '../src/cli/jobs/pool';
+import { pretty } from '../src/cli/jobs/reportFiles';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TEACHER = 'public/teacher';
@@ -66,60 +67,26 @@ const { values: args } = parseArgs({
 const key = (r: Pick<Row, 'method' | 'student' | 'epochs' | 'seed'>) =>
   `${r.method}|${r.student}|${r.epochs}|${r.seed}`;
 
-/** One real CLI distillation; every line it prints is JSON. */
+/** One real CLI distillation (a child process, src/cli/jobs/distillJob.ts). */
 async function runOne(method: string, student: string, epochs: number): Promise<Row> {
   const out = await mkdtemp(join(os.tmpdir(), 'distillery-defaults-'));
-  const cli = [
-    'distill',
-    '--method',
-    method,
-    '--student',
-    student,
-    '--epochs',
-    String(epochs),
-    '--seed',
-    String(SEED),
-  ];
-  if (method !== 'ce') cli.push('--teacher', TEACHER);
-  cli.push('--out', out);
-  const command = `npm run cli -- ${cli.filter((a, i) => !(a === out || cli[i + 1] === out)).join(' ')}`;
-  const started = performance.now();
-  const lines: Record<string, unknown>[] = [];
-  const code = await new Promise<number>((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...cli], { cwd: ROOT });
-    let pending = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const parts = pending.split('\n');
-      pending = parts.pop()!;
-      for (const line of parts)
-        if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
-    });
-    child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    child.on('close', (status) => done(status ?? 1));
-  });
+  const run = await runDistill({ method, student, epochs, seed: SEED, teacher: TEACHER }, out);
   await rm(out, { recursive: true, force: true });
-  const start = lines.find((l) => l.kind === 'start') as
-    { config: { learningRate: number }; params: Record<string, number> } | undefined;
-  const steps = lines.filter((l) => l.kind === 'step') as { terms: Record<string, number> }[];
-  const epochLines = lines.filter((l) => l.kind === 'epoch') as { testAccuracy: number }[];
-  const done = lines.find((l) => l.kind === 'done') as { msPerStep?: number } | undefined;
-  const finalLoss = steps.at(-1)?.terms.total ?? null;
-  const nonFinite = steps.some((s) => Object.values(s.terms).some((v) => !Number.isFinite(v)));
+  if (run.status === 'failed') console.error(`${student} ${method} ${epochs} ep failed: ${run.message}`);
   return {
     method,
     student,
     epochs,
     seed: SEED,
-    learningRate: start?.config.learningRate ?? Number.NaN,
-    params: start?.params ?? {},
-    finalLoss,
-    testAccuracy: epochLines.at(-1)?.testAccuracy ?? null,
-    epochAccuracies: epochLines.map((e) => e.testAccuracy),
-    msPerStep: done?.msPerStep ?? null,
-    seconds: (performance.now() - started) / 1000,
-    status: nonFinite ? 'non-finite loss' : code === 0 && done ? 'ok' : 'failed',
-    command,
+    learningRate: run.learningRate ?? Number.NaN,
+    params: run.params,
+    finalLoss: run.finalLoss,
+    testAccuracy: run.testAccuracy,
+    epochAccuracies: run.epochAccuracies,
+    msPerStep: run.msPerStep,
+    seconds: run.seconds,
+    status: run.status === 'ok' || run.status === 'non-finite loss' ? run.status : 'failed',
+    command: run.command,
   };
 }
 
@@ -218,24 +185,17 @@ async function main(): Promise<void> {
         DISTILL_METHODS.findIndex((m) => m.id === a.method) -
           DISTILL_METHODS.findIndex((m) => m.id === b.method),
     );
-    const prettier = (await resolveConfig(MD_OUT)) ?? {};
-    await writeFile(JSON_OUT, await format(JSON.stringify(all), { ...prettier, parser: 'json' }));
-    await writeFile(MD_OUT, await format(markdown(all), { ...prettier, parser: 'markdown' }));
+    await writeFile(JSON_OUT, await pretty(JSON.stringify(all), JSON_OUT, 'json'));
+    await writeFile(MD_OUT, await pretty(markdown(all), MD_OUT, 'markdown'));
   };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: jobs }, async () => {
-      while (next < todo.length) {
-        const { method, student, epochs } = todo[next++]!;
-        const row = await runOne(method, student, epochs);
-        rows.set(key(row), row);
-        console.log(
-          `${student} ${method} ${epochs} ep: ${pct(row.testAccuracy)} (${row.status}, ${row.seconds.toFixed(0)} s)`,
-        );
-        await save();
-      }
-    }),
-  );
+  await runPool(todo, jobs, async ({ method, student, epochs }) => {
+    const row = await runOne(method, student, epochs);
+    rows.set(key(row), row);
+    console.log(
+      `${student} ${method} ${epochs} ep: ${pct(row.testAccuracy)} (${row.status}, ${row.seconds.toFixed(0)} s)`,
+    );
+    await save();
+  });
   await save();
 }
 

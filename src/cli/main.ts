@@ -8,11 +8,14 @@ import { DATA_USAGE, dataCommand } from './commands/data';
 import { DISTILL_USAGE, distillCommand } from './commands/distill';
 import { EVAL_USAGE, evalCommand } from './commands/evaluate';
 import { OOD_USAGE, oodCommand } from './commands/ood';
+import { REPORT_OPTIONS, REPORT_USAGE, reportCommand } from './commands/report';
+import { REPRODUCE_OPTIONS, REPRODUCE_USAGE, reproduceCommand } from './commands/reproduce';
+import { SWEEP_OPTIONS, SWEEP_USAGE, sweepCommand } from './commands/sweep';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
 import { TRAINING_OPTIONS } from './trainingOptions';
 import { UsageError } from './usage';
 
-const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${DISTILL_USAGE}\n\n${EVAL_USAGE}\n\n${OOD_USAGE}\n\n${ANCHORS_USAGE}`;
+const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${DISTILL_USAGE}\n\n${EVAL_USAGE}\n\n${OOD_USAGE}\n\n${ANCHORS_USAGE}\n\n${REPRODUCE_USAGE}\n\n${SWEEP_USAGE}\n\n${REPORT_USAGE}`;
 
 /**
  * parseArgs refuses `--lr -1` as ambiguous (the value starts with a dash). A negative number right after a
@@ -52,6 +55,7 @@ async function run(argv: string[]): Promise<string> {
           role: { type: 'string' },
           model: { type: 'string' },
           resume: { type: 'string' },
+          'limit-steps': { type: 'string' },
         },
         strict: true,
       });
@@ -68,6 +72,7 @@ async function run(argv: string[]): Promise<string> {
           teacher: { type: 'string' },
           student: { type: 'string' },
           labelled: { type: 'string' },
+          resume: { type: 'string' },
           'limit-steps': { type: 'string' },
         },
         strict: true,
@@ -94,6 +99,7 @@ async function run(argv: string[]): Promise<string> {
           scores: { type: 'string' },
           json: { type: 'boolean' },
           backend: { type: 'string' },
+          'anchors-cache': { type: 'string' },
         },
         strict: true,
       });
@@ -114,6 +120,20 @@ async function run(argv: string[]): Promise<string> {
         strict: true,
       });
       return anchorsCommand(values);
+    }
+    case 'reproduce': {
+      const { values } = parseArgs({ args: rest, options: REPRODUCE_OPTIONS, strict: true });
+      process.exitCode = await reproduceCommand(values, rest);
+      return '';
+    }
+    case 'sweep': {
+      const { values } = parseArgs({ args: rest, options: SWEEP_OPTIONS, strict: true });
+      process.exitCode = await sweepCommand(values, rest);
+      return '';
+    }
+    case 'report': {
+      const { values } = parseArgs({ args: rest, options: REPORT_OPTIONS, strict: true });
+      return reportCommand(values);
     }
     case undefined:
     case 'help':

@@ -10,23 +10,25 @@ import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../engine/backend/chooseBackend';
 import { isPreparedSetId, PREPARED_SET_IDS } from '../../engine/data/prepared';
 import { decodeMethodCheckpoint, METHOD_FILES } from '../../engine/distill/methodCheckpoint';
-import { OodLab, type OodModel } from '../../engine/ood/oodLab';
+import { OodLab, type OodModel, selectByRule } from '../../engine/ood/oodLab';
 import { isBuiltInOodSet, BUILT_IN_OOD_SETS } from '../../engine/ood/oodSets';
 import { OOD_SCORES } from '../../engine/ood/scoreImages';
 import { checkArchitecture, CHECKPOINT_FILES, loadModel } from '../../engine/training/checkpoint';
+import { cachedAnchors, weightsDigest } from '../anchorsCache';
 import { folderStore } from '../checkpointDir';
 import { loadPreparedFromDisk, PREPARED_DATA_DIR } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';
 import { UsageError } from '../usage';
 
 export const OOD_USAGE = `npm run cli -- ood --checkpoint DIR [--teacher DIR] [--ood ${BUILT_IN_OOD_SETS.join('|')}|FILE ...]
-    [--set ${PREPARED_SET_IDS.join('|')}] [--scores FILE.json] [--json] [--backend wasm|cpu|webgpu]
+    [--set ${PREPARED_SET_IDS.join('|')}] [--scores FILE.json] [--json] [--backend wasm|cpu|webgpu] [--anchors-cache FILE]
   Out-of-distribution detection and calibration of a saved model (DIR: model.json + weights.bin) against the
   test split: per OoD set and score (msp, entropy, energy, anchorU) AUROC, AUPR and FPR95; accuracy and 15-bin
   ECE; misclassification AUROC per score. --ood FILE: a CIFAR-binary .bin, a .zip of PNG/JPEG images or an
   image (default: mnist). Anchors for anchorU: an AKD checkpoint's own, else 1 per class by the teacher's
   features (--teacher DIR; a teacher checkpoint is its own). --scores writes every image's scores as JSON.
-  --json: one JSON line per result instead of the table.`;
+  --json: one JSON line per result instead of the table. --anchors-cache FILE: keep the teacher's anchor choice
+  there and reuse it while the teacher's weights and the training split are the same (for grids of students).`;
 
 export interface OodOptions {
   checkpoint?: string;
@@ -36,6 +38,7 @@ export interface OodOptions {
   scores?: string;
   json?: boolean;
   backend?: string;
+  'anchors-cache'?: string;
 }
 
 async function loadCheckpoint(dir: string) {
@@ -143,6 +146,13 @@ export async function oodCommand(options: OodOptions): Promise<string> {
       dataset,
       () => undefined,
       () => Promise.resolve(),
+      options['anchors-cache'] && options.teacher
+        ? cachedAnchors(
+            options['anchors-cache'],
+            await weightsDigest(await folderStore(options.teacher).read(CHECKPOINT_FILES.weights)),
+            selectByRule,
+          )
+        : undefined,
     );
     if (!result) throw new Error('the analysis was cancelled');
     const nameOf = (id: string) => setIds.get(id) ?? id;

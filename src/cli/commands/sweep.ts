@@ -1,0 +1,146 @@
+/**
+ * `npm run cli -- sweep`: KD's temperature x alpha grid (issue 12) as short `distill --method kd` child
+ * processes plus one `ce` baseline of the same budget, N at a time, resumable (src/cli/jobs/). Tables:
+ * src/cli/sweepReport.ts.
+ */
+import { validateParams } from '../../engine/distill/method';
+import { findMethod } from '../../engine/distill/registry';
+import { cliCommandText } from '../jobs/childCli';
+import { type DistillOutcome, type DistillSpec, runDistill } from '../jobs/distillJob';
+import { type GridJob, isFailure, JobStopped, runGrid, trainingText } from '../jobs/grid';
+import {
+  GRID_OPTIONS,
+  GRID_USAGE,
+  type GridOptions,
+  gridSettings,
+  numberList,
+  wholeOption,
+} from '../jobs/gridOptions';
+import { writeReport } from '../jobs/reportFiles';
+import { machineText } from '../reproduceReport';
+import { bestCell, type SweepCell, type SweepRecord, sweepMarkdown } from '../sweepReport';
+
+export const SWEEP_OPTIONS = {
+  ...GRID_OPTIONS,
+  temperatures: { type: 'string' },
+  alphas: { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+export interface SweepOptions extends GridOptions {
+  temperatures?: string;
+  alphas?: string;
+  seed?: string;
+}
+
+const DEFAULT_TEMPERATURES = '1,2,4,8,16';
+const DEFAULT_ALPHAS = '0.1,0.5,0.9';
+const DEFAULT_EPOCHS = 1;
+
+export const SWEEP_USAGE = `npm run cli -- sweep [--temperatures ${DEFAULT_TEMPERATURES}] [--alphas ${DEFAULT_ALPHAS}] [--seed S]
+${GRID_USAGE}
+  Short KD runs over a temperature x alpha grid (default ${DEFAULT_EPOCHS} epoch each, seed 1) from the teacher (default
+  public/teacher) into the student (default cnn-small), with a ce baseline of the same budget; each a
+  \`distill\` child process, --jobs N at once (default: the number of cores). Writes PATH.md (its own section)
+  and PATH.json (default --out docs/sweep): test top-1 per cell, points against ce, the best cell named.
+  Finished runs stay in --work DIR (default checkpoints/sweep): the same command again resumes.`;
+
+type Job = GridJob<DistillOutcome> & { cell: { temperature: number; alpha: number } | null };
+
+export async function sweepCommand(options: SweepOptions, argv: readonly string[]): Promise<number> {
+  const grid = gridSettings(options, { out: 'docs/sweep', work: 'checkpoints/sweep' });
+  const temperatures = numberList('temperatures', options.temperatures ?? DEFAULT_TEMPERATURES);
+  const alphas = numberList('alphas', options.alphas ?? DEFAULT_ALPHAS);
+  const kd = findMethod('kd');
+  // Every value against KD's own ranges, all problems at once (MethodParamError names them).
+  for (const temperature of temperatures) validateParams(kd, { temperature });
+  for (const alpha of alphas) validateParams(kd, { alpha });
+  const seed = wholeOption('seed', options.seed) ?? 1;
+  const epochs = grid.epochs ?? DEFAULT_EPOCHS;
+
+  const spec = (method: string, params?: Record<string, number>): DistillSpec => ({
+    method,
+    params,
+    student: grid.student,
+    seed,
+    epochs,
+    teacher: grid.teacher,
+    set: grid.set,
+    limitSteps: grid.limitSteps,
+    backend: grid.backend,
+  });
+  const job = (id: string, label: string, s: DistillSpec, cell: Job['cell']): Job => ({
+    id,
+    label,
+    cell,
+    settings: s,
+    run: (memo, progress, dir) =>
+      memo('distill', async () => {
+        const outcome = await runDistill(s, `${dir}/checkpoint`, (p) =>
+          progress(trainingText(p), 'training'),
+        );
+        if (outcome.status === 'stopped') throw new JobStopped();
+        if (outcome.status !== 'ok') throw new Error(outcome.message ?? outcome.status);
+        return outcome;
+      }),
+  });
+  const jobs: Job[] = [
+    job(`ce-seed${seed}`, 'ce baseline', spec('ce'), null),
+    ...temperatures.flatMap((temperature) =>
+      alphas.map((alpha) =>
+        job(
+          `kd-T${temperature}-a${alpha}-seed${seed}`,
+          `kd T=${temperature} alpha=${alpha}`,
+          spec('kd', { temperature, alpha }),
+          {
+            temperature,
+            alpha,
+          },
+        ),
+      ),
+    ),
+  ];
+  const startedAt = new Date();
+  console.error(
+    `sweep: ${jobs.length - 1} cells (T ${temperatures.join(', ')} x alpha ${alphas.join(', ')}) and a ce baseline, ${grid.jobs} at a time; work folder ${grid.work}`,
+  );
+  const outcome = await runGrid(jobs, { work: grid.work, concurrency: grid.jobs });
+  const cells: SweepCell[] = [];
+  const failed: SweepRecord['failed'][number][] = [];
+  let baseline: DistillOutcome | null = null;
+  for (const j of jobs) {
+    const result = outcome.results.get(j.id);
+    if (!result || isFailure(result))
+      failed.push({ job: j.label, why: result ? result.failed : 'not started' });
+    else if (j.cell) cells.push({ ...j.cell, training: result });
+    else baseline = result;
+  }
+  const record: SweepRecord = {
+    command: cliCommandText(['sweep', ...argv]),
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    wallSeconds: outcome.wallSeconds,
+    jobs: grid.jobs,
+    machine: machineText(),
+    settings: {
+      temperatures,
+      alphas,
+      seed,
+      student: grid.student,
+      epochs,
+      limitSteps: grid.limitSteps ?? null,
+      teacher: grid.teacher,
+      set: grid.set,
+    },
+    baseline,
+    cells,
+    best: bestCell(cells),
+    failed,
+  };
+  const paths = await writeReport(grid.out, 'sweep', sweepMarkdown(record), record);
+  console.error(
+    `sweep: ${cells.length} of ${jobs.length - 1} cells done in ${(outcome.wallSeconds / 60).toFixed(1)} min; wrote ${paths.md} and ${paths.json}`,
+  );
+  if (outcome.interrupted) return 130;
+  return failed.length ? 1 : 0;
+}
