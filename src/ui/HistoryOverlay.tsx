@@ -20,6 +20,8 @@ export function HistoryOverlay() {
   const accuracy = useMemo(() => accuracyCurves(chosen), [chosen]);
   const loss = useMemo(() => lossCurves(chosen, term), [chosen, term]);
   if (!chosen.length) return <p className="hint">Tick runs in the table to overlay their curves.</p>;
+  // In the order chosen, as the table's ticks were set (recharts sorts by name otherwise).
+  const inOrder = (item: { dataKey?: unknown }) => chosen.findIndex((_, i) => seriesKey(i) === item.dataKey);
   /** One line per chosen run; dots where each point matters (a run of one epoch is one point). */
   const lines = (dots: boolean) =>
     chosen.map((run, i) => (
@@ -50,7 +52,7 @@ export function HistoryOverlay() {
             <XAxis {...EPOCH_AXIS} />
             <YAxis {...percentAxis('test accuracy %')} />
             <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
-            <Legend />
+            <Legend itemSorter={inOrder} />
             {lines(true)}
           </LineChart>
         )}
@@ -82,12 +84,12 @@ export function HistoryOverlay() {
             dataKey="epoch"
             type="number"
             domain={[0, 'dataMax']}
-            tickFormatter={fixed(1)}
+            tickFormatter={(x: number) => String(Number(x.toFixed(2)))}
             {...xTitled('epochs of training')}
           />
           <YAxis tickFormatter={fixed(2)} {...yTitled('loss')} />
           <Tooltip formatter={fixed(4)} labelFormatter={(x) => `epoch ${Number(x).toFixed(2)}`} />
-          <Legend />
+          <Legend itemSorter={inOrder} />
           {lines(false)}
         </LineChart>
       </figure>

@@ -15,7 +15,7 @@ import { HistoryOverlay } from './HistoryOverlay';
 import './history.css';
 
 /**
- * Every run of every visit (docs/design.md, "Run history"): a table to rename, delete, filter by method and
+ * Every run of every visit (docs/design.md, section 8, "Run history"): a table to rename, delete, filter by method and
  * choose runs for the overlay and the exports; an import for a run's JSON. Reads the history store only.
  */
 export function HistoryPanel() {

@@ -1,5 +1,5 @@
 /**
- * One run as the run history keeps it (docs/design.md, "Run history"): everything needed to tell runs apart and
+ * One run as the run history keeps it (docs/design.md, section 8, "Run history"): everything needed to tell runs apart and
  * compare them after the visit that made them, as plain data that IndexedDB stores and JSON carries unchanged.
  * Declared once as a zod schema: what is read back from storage and what a user imports are checked by it, and
  * a refusal names the field at fault. Non-finite numbers (a loss that blew up) are kept as null, since JSON has
