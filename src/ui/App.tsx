@@ -26,8 +26,10 @@ export function App() {
             <h1>Distillery</h1>
             <Tagline />
           </div>
-          <CopyLink />
-          <BackendBadge />
+          <div className="header-side">
+            <BackendBadge />
+            <CopyLink />
+          </div>
         </header>
         <ErrorBanner />
         <main>
