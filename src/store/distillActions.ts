@@ -3,6 +3,7 @@
  * comlink proxy); every run of the visit stays in the store for comparison.
  */
 import * as Comlink from 'comlink';
+import { BASELINE_METHOD } from '../engine/config/methods';
 import type { DistillListener, RunEnd } from '../worker/protocol';
 import { checkParams } from './distillForm';
 import {
@@ -81,7 +82,9 @@ export async function startDistill(kind: 'method' | 'baseline' = 'method'): Prom
     reportError(error);
     return;
   }
-  const method = state.methods?.find((m) => m.id === (kind === 'baseline' ? 'ce' : state.methodId));
+  const method = state.methods?.find(
+    (m) => m.id === (kind === 'baseline' ? BASELINE_METHOD : state.methodId),
+  );
   if (!method) {
     reportError('the distillation methods are still loading');
     return;

@@ -14,6 +14,7 @@ import type {
   StepLog,
   TrainConfig,
 } from '../worker/protocol';
+import { BASELINE_METHOD } from '../engine/config/methods';
 import type { ParamTexts } from './distillForm';
 import { defaultForm, type TrainForm } from './trainForm';
 import type { RunStatus } from './trainingState';
@@ -197,7 +198,7 @@ export const sameSettings = (
   a.datasetId === b.datasetId &&
   SETTING_KEYS.every((key) => a.config[key] === b.config[key]);
 
-export const isBaseline = (run: Pick<DistillRunRecord, 'method'>): boolean => run.method === 'ce';
+export const isBaseline = (run: Pick<DistillRunRecord, 'method'>): boolean => run.method === BASELINE_METHOD;
 
 /** The newest `ce` run with the same settings as `run` (itself when it is one), or null. */
 export function baselineFor(
