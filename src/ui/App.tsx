@@ -9,6 +9,7 @@ import { ErrorBanner } from './ErrorBanner';
 import { HistoryPanel } from './HistoryPanel';
 import { Tagline } from './Tagline';
 import { OodPanel } from './OodPanel';
+import { ReportCardPanel } from './ReportCardPanel';
 import { TemperatureExplorer } from './TemperatureExplorer';
 import { TrainingPanel } from './TrainingPanel';
 import { useFileDrop } from './useFileDrop';
@@ -42,6 +43,7 @@ export function App() {
           <TemperatureExplorer />
           <AnchorGallery />
           <OodPanel />
+          <ReportCardPanel />
           <HistoryPanel />
         </main>
       </div>
