@@ -136,3 +136,22 @@ export function fromTraining(training: TrainingView, context: RecordContext): Hi
     ...progressPart(training, outcome),
   };
 }
+
+/**
+ * Whether `newer` is `older` again, or older carried on: a run an earlier visit kept, restored from its
+ * checkpoint (and perhaps resumed) in this one. Known by its completed epochs, wall-clock seconds included,
+ * which a checkpoint keeps exactly and no second run repeats; a run with no completed epoch is never matched.
+ */
+export function continues(newer: HistoryRun, older: HistoryRun): boolean {
+  return (
+    older.epochs.length > 0 &&
+    newer.epochs.length >= older.epochs.length &&
+    newer.method === older.method &&
+    newer.config.model === older.config.model &&
+    newer.config.seed === older.config.seed &&
+    older.epochs.every((e, i) => {
+      const n = newer.epochs[i]!;
+      return n.seconds === e.seconds && n.testAccuracy === e.testAccuracy && n.trainLoss === e.trainLoss;
+    })
+  );
+}

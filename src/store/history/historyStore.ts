@@ -9,7 +9,7 @@ import type { ModelRole, OodResult, RunLane } from '../../worker/protocol';
 import { useDistillStore } from '../distillStores';
 import { reportError, useBackendStore, useDatasetStore } from '../stores';
 import { useTrainingStore } from '../trainingStores';
-import { fromDistillRun, fromTraining, outcomeOf, type RecordContext } from './fromRuns';
+import { continues, fromDistillRun, fromTraining, outcomeOf, type RecordContext } from './fromRuns';
 import { oodMeasurementOf } from './oodMeasurement';
 import { HistoryDb, HistoryStorageError } from './historyDb';
 import { parseRunsFile, runsCsv, runsJson } from './runFiles';
@@ -99,7 +99,14 @@ function context(identity: object): RecordContext {
 async function keep(record: HistoryRun): Promise<void> {
   const before = useHistoryStore.getState().runs.find((r) => r.id === record.id);
   const run = before
-    ? { ...record, name: before.name, createdAt: before.createdAt, ood: before.ood }
+    ? {
+        ...record,
+        name: before.name,
+        createdAt: before.createdAt,
+        ood: before.ood,
+        // A run restored from its checkpoint has not timed its steps in this visit.
+        msPerStep: record.msPerStep ?? before.msPerStep,
+      }
     : record;
   try {
     await db.put([run], `saving run "${run.name}"`);
@@ -122,7 +129,12 @@ function keepOnce(identity: object, state: object, build: (context: RecordContex
   const record = build(context(identity));
   if (!record) return Promise.resolve();
   lastKept.set(identity, state);
-  return keep(record);
+  // A run an earlier visit kept, restored here: its record, carried on (keeps its name).
+  const { runs } = useHistoryStore.getState();
+  const earlier = runs.some((r) => r.id === record.id) ? null : runs.find((r) => continues(record, r));
+  if (!earlier) return keep(record);
+  idsOfRuns.set(identity, earlier.id);
+  return keep({ ...record, id: earlier.id });
 }
 
 /**

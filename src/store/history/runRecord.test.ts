@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunEnd } from '../../worker/protocol';
-import { fromDistillRun, fromTraining } from './fromRuns';
+import { continues, fromDistillRun, fromTraining } from './fromRuns';
 import { checkRun, finalAccuracy, historyRunSchema } from './runRecord';
 import { distillRun, epochLog, historyRun, stepLogs, studentTraining, testContext } from './testRuns';
 
@@ -106,5 +106,26 @@ describe('checkRun', () => {
       /^steps\[0\]\.terms\.ce: /,
     );
     expect(checkRun(null).error).toBeTruthy();
+  });
+});
+
+describe('continues: a kept run restored in a later visit is the same run', () => {
+  const one = fromDistillRun(
+    distillRun({ kind: 'stopped' }, { steps: stepLogs(1, 4), epochs: [epochLog(1, 0.3)] }),
+    testContext('a'),
+  )!;
+  const both = historyRun('b');
+
+  it('the same completed epochs, timing included, and more: the same run carried on', () => {
+    expect(continues(both, one)).toBe(true);
+    expect(continues(both, both)).toBe(true);
+    expect(continues(one, both)).toBe(false);
+  });
+
+  it('another run never matches: other timing, other seed, or no completed epoch to know it by', () => {
+    const retimed = { ...both, epochs: both.epochs.map((e) => ({ ...e, seconds: e.seconds + 0.001 })) };
+    expect(continues(retimed, one)).toBe(false);
+    expect(continues({ ...both, config: { ...both.config, seed: 2 } }, one)).toBe(false);
+    expect(continues(both, { ...one, epochs: [] })).toBe(false);
   });
 });
