@@ -152,8 +152,10 @@ export async function benchmarkDistillStep(
       teacher,
     );
     try {
-      const described = method.id.startsWith('akd') ? await distillation.instance.describe?.() : undefined;
-      const anchors = (described?.akd as { anchors?: unknown[] } | undefined)?.anchors?.length ?? 0;
+      // Methods with learned anchor masks say so; their anchors are counted through the interface, by no name.
+      const anchors = method.learnsAnchorMasks
+        ? ((await distillation.instance.anchorMasks?.())?.anchors.indices.length ?? 0)
+        : 0;
       const timer = new StepTimer(() => performance.now(), warmupSteps);
       const begun = performance.now();
       await distillation.trainer.run(
