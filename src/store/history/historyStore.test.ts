@@ -65,7 +65,7 @@ describe('the history store, as the panels end runs', () => {
     const original = useDistillStore.getState().runs[0]!;
     const restored = applyRewind(
       { ...original, config: { ...original.config }, msPerStep: null, status: 'done' as const },
-      original,
+      { steps: [...original.steps], epochs: [...original.epochs], position: original.position! },
     );
     useDistillStore.setState({ runs: [restored] });
     await recordDistillRuns();
