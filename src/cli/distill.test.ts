@@ -160,6 +160,7 @@ describe('npm run cli -- distill: a run', () => {
     expect(done.msPerStep).toBeGreaterThan(0);
 
     expect((await readdir(out)).sort()).toEqual([
+      'lab.json',
       'method.bin',
       'method.json',
       'model.json',

@@ -5,44 +5,53 @@ import {
   type DistillConfig,
   type DistillMethodInfo,
   distillMethodInfos,
-  DistillRun,
-  type DistillRunListener,
   parseDistillConfig,
-} from './distill/distillRun';
+} from './run/runSpec';
+import { LabRun, type RunTeacher } from './run/labRun';
+import { findMethod } from './distill/registry';
+import { METHOD_FILES } from './distill/methodCheckpoint';
 import { type BackendReport, type InitBackendOptions, initBackend } from './backend/initBackend';
 import { AnchorExplorer, type AnchorGalleryView, type AnchorNeighbours } from './distill/anchorGallery';
-import type { Dataset } from './data/cifar10';
+import type { Dataset, ImageSplit } from './data/cifar10';
 import { isPreparedSetId, loadPreparedSet, type PreparedSetId } from './data/prepared';
 import { type SampleImage, sampleImages } from './data/samples';
 import { type DatasetSummary, summarizeDataset } from './data/stats';
 import { datasetFromUploads, type UploadedFile } from './data/upload';
-import { LogitsCache, type SplitLogits, type StudentSource, testSamples } from './explorer/splitLogits';
+import {
+  LogitsCache,
+  type SplitLogits,
+  splitLogitsOf,
+  type StudentSource,
+  testSamples,
+} from './explorer/splitLogits';
 import type { ModelRole } from './models/presets';
 import { selectAnchors } from './distill/anchors';
+import { type PassOptions, passAccuracy, TeacherPasses } from './distill/teacherPasses';
 import { type AnchorChooser, OodLab, type OodModel, type OodProgress, type OodRequest } from './ood/oodLab';
 import { copyOfModel, oodModelKey } from './ood/oodModels';
 import type { OodResult, OodSetInfo } from './ood/oodTypes';
+import { reportCard, type ReportCard } from './report/reportCard';
 import { CHECKPOINT_FILES, type RunState } from './training/checkpoint';
-import { parseTrainConfig, type TrainConfig } from './training/hyperparams';
+import type { TrainConfig } from './training/hyperparams';
+import { exportModel, loadTeacher, type NamedFile, type PresetInfo, presetInfos } from './training/labModels';
 import {
-  accuracyInSlices,
-  exportModel,
-  loadTeacher,
-  type NamedFile,
-  type PresetInfo,
-  presetInfos,
-} from './training/labModels';
-import { memoryRunSlot, type RunSlot, type RunSlots } from './training/savedRuns';
+  memoryRunSlot,
+  RUN_CONTEXT_FILE,
+  type RunContext,
+  type RunSlot,
+  type RunSlots,
+} from './training/savedRuns';
 import type { EpochLog, StepLog } from './training/trainer';
 import {
+  laneRunName,
   logEveryFor,
-  readRunContext,
+  RUN_LANES,
   type RunEnd,
+  type RunLane,
   type RunListener,
   type RunPosition,
-  TrainingRun,
   type YieldToHost,
-} from './training/trainingRun';
+} from './run/runTypes';
 
 export interface SessionHost extends InitBackendOptions {
   /** Reads a prepared data file by its path under data/ (fetch in a Worker, fs in Node). */
@@ -87,7 +96,9 @@ class MeasurementCancelled extends Error {}
 
 /** A saved run, as the resume offer describes it. */
 export interface SavedRunSummary {
-  readonly role: ModelRole;
+  readonly lane: RunLane;
+  readonly method: string;
+  readonly methodLabel: string;
   readonly preset: string;
   readonly datasetId: string;
   readonly datasetName: string;
@@ -101,6 +112,10 @@ export interface SavedRunSummary {
 
 /** A run loaded back from its checkpoint: settings, curves and position. */
 export interface RestoredRun {
+  readonly lane: RunLane;
+  readonly method: string;
+  readonly params: Readonly<Record<string, number>>;
+  readonly labelledFraction: number;
   readonly config: TrainConfig;
   readonly steps: readonly StepLog[];
   readonly epochs: readonly EpochLog[];
@@ -108,7 +123,7 @@ export interface RestoredRun {
   readonly finished: boolean;
 }
 
-/** A distillation's set-up, reported before its first step. */
+/** A run's set-up, reported before its first step. */
 export interface DistillSetup {
   /** Seconds the method took to set up (AKD: choosing its anchors with the teacher over the training split). */
   readonly seconds: number;
@@ -119,9 +134,9 @@ export interface DistillSetup {
   readonly teacher: TeacherInfo | null;
 }
 
-/** What a distillation reports to its host: the run's logs and timing, and its set-up once done. */
-export interface DistillSessionListener extends DistillRunListener {
-  ready(setup: DistillSetup): void;
+/** What a run reports to its host: the run's logs, timing and checkpoints, and its set-up once done. */
+export interface SessionRunListener extends RunListener {
+  ready?(setup: DistillSetup): void;
 }
 
 interface LoadedTeacher {
@@ -139,7 +154,7 @@ const positionText = (p: RunPosition): string =>
 
 /** The teacher distillation uses: a teacher run's model, or a loaded (shipped or imported) one. */
 type CurrentTeacher =
-  | { readonly kind: 'run'; readonly model: tf.LayersModel; readonly run: TrainingRun }
+  | { readonly kind: 'run'; readonly model: tf.LayersModel; readonly run: LabRun }
   | { readonly kind: 'loaded'; readonly model: tf.LayersModel; readonly loaded: LoadedTeacher };
 
 const nextTimerTurn: YieldToHost = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -152,17 +167,16 @@ const nextTimerTurn: YieldToHost = () => new Promise((resolve) => setTimeout(res
 export class LabSession {
   private dataset: Dataset | null = null;
   private presetList: PresetInfo[] | null = null;
-  private readonly runs: Record<ModelRole, TrainingRun | null> = { teacher: null, student: null };
+  private readonly runs: Record<RunLane, LabRun | null> = { teacher: null, student: null, distill: null };
   /** A shipped or imported teacher; a teacher run, once started, takes its place. */
   private loadedTeacher: LoadedTeacher | null = null;
-  private readonly slots: Record<ModelRole, RunSlot>;
+  private readonly slots: Record<RunLane, RunSlot>;
   private readonly yieldToHost: YieldToHost;
   /** The distillation run (one at a time), with the teacher model it distils from (null for `ce`). */
-  private distill: { readonly run: DistillRun; readonly teacher: tf.LayersModel | null } | null = null;
-  /** Why the last distillation was ended by the engine (its teacher was replaced), for a later Resume. */
-  private distillEndedBecause: string | null = null;
-  /** A distillation is being set up (AKD's anchor selection takes a while): nothing else may start. */
-  private distillStarting = false;
+  /** Why a lane's run ended without the user (its teacher was replaced), for the next resume's message. */
+  private readonly endedBecause = new Map<RunLane, string>();
+  /** A run is being set up (AKD chooses its anchors): nothing else may start meanwhile. */
+  private starting = false;
   /** The teacher measurement in flight, if any: a run starting (or the user) cancels it. */
   private measurement: { cancelled: boolean } | null = null;
   /** The temperature explorer's logits, per model (explorer/splitLogits.ts). */
@@ -171,14 +185,21 @@ export class LabSession {
   private anchorExplorer: { readonly explorer: AnchorExplorer; readonly dataset: Dataset } | null = null;
 
   /** The trust panel's engine (ood/oodLab.ts), the visit's earlier distilled students, each run's own anchors. */
-  private readonly ood = new OodLab((path) => this.host.readPreparedFile(path));
+  private readonly ood = new OodLab(
+    (path) => this.host.readPreparedFile(path),
+    (model, split, onProgress) => {
+      const teacher = this.currentTeacher();
+      return teacher?.model === model.model ? this.teacherPass(teacher, split, { onProgress }) : null;
+    },
+  );
+  /** The current teacher's outputs per split, shared by the measurement, explorer, gallery and trust panel. */
+  private readonly teacherPasses = new TeacherPasses();
   private readonly keptStudents: OodModel[] = [];
-  private readonly runAnchorIndices = new WeakMap<DistillRun, readonly number[] | null>();
+  private readonly runAnchorIndices = new WeakMap<LabRun, readonly number[] | null>();
 
   constructor(private readonly host: SessionHost) {
-    this.slots = host.runSlots
-      ? { teacher: host.runSlots('teacher'), student: host.runSlots('student') }
-      : { teacher: memoryRunSlot(), student: memoryRunSlot() };
+    const slotOf = (lane: RunLane) => (host.runSlots ? host.runSlots(lane) : memoryRunSlot());
+    this.slots = { teacher: slotOf('teacher'), student: slotOf('student'), distill: slotOf('distill') };
     this.yieldToHost = host.yieldToHost ?? nextTimerTurn;
   }
 
@@ -224,83 +245,44 @@ export class LabSession {
     return this.presetList;
   }
 
-  /** Starts a new run for `config.role` on the active dataset; resolves when it pauses, stops or ends. */
-  async startRun(config: TrainConfig, listener: RunListener): Promise<RunEnd> {
-    this.refuseWhileTraining(`start the ${config.role}`);
+  /**
+   * Starts a new run in `lane` on the active dataset: the Teacher and Student panels train on labels (`ce`), the
+   * Distillation panel by any method from the current teacher (`ce` needs none). Resolves when the run pauses,
+   * stops or ends. The lane's previous run, paused or ended, is replaced.
+   */
+  async startRun(lane: RunLane, config: DistillConfig, listener: SessionRunListener): Promise<RunEnd> {
+    const what = `start the ${laneRunName(lane)}`;
+    this.refuseWhileTraining(what);
     // A teacher measurement yields to training: the run needs the device more than a number already known.
     this.cancelTeacherMeasurement();
     // The Worker is where settings are trusted: check them here too, with the same reasons as the form.
-    const run = await TrainingRun.start(
-      parseTrainConfig({ ...config, logEvery: logEveryFor(getBackend()) }),
-      this.activeDataset(),
-      this.slots[config.role],
-    );
-    try {
-      // Another request may have started a run while this one was being set up.
-      this.refuseWhileTraining(`start the ${config.role}`);
-    } catch (error) {
-      run.dispose();
-      throw error;
-    }
-    this.replaceRun(config.role, run);
-    return run.run(listener, this.yieldToHost);
-  }
-
-  /** Continues a paused run (after a non-finite loss: from its last checkpoint). */
-  async resumeRun(role: ModelRole, listener: RunListener): Promise<RunEnd> {
-    const run = this.runs[role];
-    if (!run) throw new Error(`there is no ${role} run to resume`);
-    this.refuseWhileTraining(`resume the ${role}`);
-    // Training the teacher on changes the teacher a paused distillation was distilling from.
-    if (role === 'teacher') this.retireDistill('the teacher went on training');
-    return run.run(listener, this.yieldToHost);
-  }
-
-  /** Asks a running run to pause after its current step; its `startRun`/`resumeRun` call then resolves. */
-  pauseRun(role: ModelRole): void {
-    this.runs[role]?.requestPause();
-  }
-
-  /** Ends a run; a running one saves a checkpoint at its next step boundary. The trained model stays. */
-  stopRun(role: ModelRole): void {
-    this.runs[role]?.stop();
-  }
-
-  /** Every distillation method with its declared parameters, as plain data for the UI. */
-  distillMethods(): DistillMethodInfo[] {
-    return distillMethodInfos();
-  }
-
-  /**
-   * Starts a distillation on the active dataset from the current teacher (shipped, imported or trained here;
-   * `ce` needs none); resolves when it pauses or ends. A previous distillation, paused or ended, is replaced.
-   */
-  async startDistill(config: DistillConfig, listener: DistillSessionListener): Promise<RunEnd> {
-    this.refuseWhileTraining('start a distillation');
-    this.cancelTeacherMeasurement();
-    // Checked here too, with the same reasons as the form.
     const settings = parseDistillConfig({
       ...config,
-      train: { ...config.train, role: 'student', logEvery: logEveryFor(getBackend()) },
+      train: {
+        ...config.train,
+        role: lane === 'teacher' ? 'teacher' : 'student',
+        logEvery: logEveryFor(getBackend()),
+      },
     });
+    if (lane !== 'distill' && settings.method !== 'ce')
+      throw new Error(`the ${lane} panel trains on labels (ce); distil in the Distillation panel`);
     const dataset = this.activeDataset();
     const teacher = settings.method === 'ce' ? null : this.currentTeacher();
     if (settings.method !== 'ce' && !teacher)
       throw new Error(
         'there is no teacher to distil from: load the shipped teacher, import one, or train one in the Teacher panel',
       );
-    this.replaceDistill(null);
-    this.distillStarting = true;
-    let run: DistillRun;
+    this.starting = true;
+    let run: LabRun;
     try {
-      run = await DistillRun.start(settings, dataset, teacher?.model ?? null);
+      run = await LabRun.start(settings, dataset, teacher && this.runTeacherOf(teacher), this.slots[lane]);
     } finally {
-      this.distillStarting = false;
+      this.starting = false;
     }
-    this.distill = { run, teacher: teacher?.model ?? null };
+    this.replaceRun(lane, run);
     // Its anchors, if its method has them, for the trust panel's u(x) (read while the method is alive).
     this.runAnchorIndices.set(run, (await run.anchorMasks())?.anchors.indices ?? null);
-    listener.ready({
+    listener.ready?.({
       seconds: run.setupSeconds,
       labelledCount: run.labelledCount,
       trainCount: dataset.train.count,
@@ -309,32 +291,50 @@ export class LabSession {
     return run.run(listener, this.yieldToHost);
   }
 
-  /** Continues the paused distillation. */
-  async resumeDistill(listener: DistillRunListener): Promise<RunEnd> {
-    const current = this.distill;
-    if (!current || current.run.isFinished)
-      throw new Error(this.distillEndedBecause ?? 'there is no paused distillation to resume; start one');
-    this.refuseWhileTraining('resume the distillation');
-    return current.run.run(listener, this.yieldToHost);
+  /** Continues a lane's paused run (after a non-finite loss: from its last checkpoint). */
+  async resumeRun(lane: RunLane, listener: SessionRunListener): Promise<RunEnd> {
+    const run = this.runs[lane];
+    const ended = this.endedBecause.get(lane);
+    if (ended) throw new Error(ended);
+    if (!run) throw new Error(`there is no paused ${laneRunName(lane)} to resume; start one`);
+    this.refuseWhileTraining(`resume the ${laneRunName(lane)}`);
+    // Training the teacher on changes the teacher a paused distillation was distilling from.
+    if (lane === 'teacher') this.retireDistill('the teacher went on training');
+    return run.run(listener, this.yieldToHost);
   }
 
-  pauseDistill(): void {
-    this.distill?.run.requestPause();
+  /** Asks a lane's running run to pause after its current step; its start/resume call then resolves. */
+  pauseRun(lane: RunLane): void {
+    this.runs[lane]?.requestPause();
   }
 
-  /** Ends the distillation (a running one at its next step boundary); its student stays until the next one. */
-  stopDistill(): void {
-    this.distill?.run.stop();
+  /** Ends a lane's run; a running one saves a checkpoint at its next step boundary. The trained model stays. */
+  stopRun(lane: RunLane): void {
+    this.runs[lane]?.stop();
   }
 
-  async savedRun(role: ModelRole): Promise<SavedRunSummary | null> {
-    const slot = this.slots[role];
+  /** Every distillation method with its declared parameters, as plain data for the UI. */
+  distillMethods(): DistillMethodInfo[] {
+    return distillMethodInfos();
+  }
+
+  /** The lane's saved run, as the resume offer describes it; null when it has none. */
+  async savedRun(lane: RunLane): Promise<SavedRunSummary | null> {
+    const slot = this.slots[lane];
     if (!(await slot.exists())) return null;
-    const run = JSON.parse(new TextDecoder().decode(await slot.read(CHECKPOINT_FILES.state))) as RunState;
-    const context = await readRunContext(slot);
+    const read = async (name: string) =>
+      JSON.parse(new TextDecoder().decode(await slot.read(name))) as unknown;
+    const run = (await read(CHECKPOINT_FILES.state)) as RunState;
+    const context = (await read(RUN_CONTEXT_FILE)) as RunContext;
+    const method = await slot
+      .read(METHOD_FILES.json)
+      .then((bytes) => (JSON.parse(new TextDecoder().decode(bytes)) as { method: string }).method)
+      .catch(() => 'ce');
     const last = run.state.epochs[run.state.epochs.length - 1];
     return {
-      role,
+      lane,
+      method,
+      methodLabel: findMethod(method).label,
       preset: run.config.model,
       datasetId: context.datasetId,
       datasetName: context.datasetName,
@@ -346,13 +346,33 @@ export class LabSession {
     };
   }
 
-  /** Loads the role's saved run as a paused run (the active dataset must be the one it trains on). */
-  async restoreSavedRun(role: ModelRole): Promise<RestoredRun> {
-    this.refuseWhileTraining(`restore the ${role}`);
-    const run = await TrainingRun.restore(this.slots[role], this.activeDataset(), logEveryFor(getBackend()));
-    this.replaceRun(role, run);
-    const { config, state } = run;
+  /** Every lane's saved run (the resume offer after a reload). */
+  async savedRuns(): Promise<SavedRunSummary[]> {
+    const runs = await Promise.all(RUN_LANES.map((lane) => this.savedRun(lane)));
+    return runs.filter((run): run is SavedRunSummary => run !== null);
+  }
+
+  /**
+   * Loads the lane's saved run as a paused run (the active dataset must be the one it trains on; a distillation
+   * needs a teacher of the preset it distils from).
+   */
+  async restoreSavedRun(lane: RunLane): Promise<RestoredRun> {
+    this.refuseWhileTraining(`restore the ${laneRunName(lane)}`);
+    const teacher = lane === 'distill' ? this.currentTeacher() : null;
+    const run = await LabRun.restore(
+      this.slots[lane],
+      this.activeDataset(),
+      teacher && this.runTeacherOf(teacher),
+      { logEvery: logEveryFor(getBackend()) },
+    );
+    this.replaceRun(lane, run);
+    this.runAnchorIndices.set(run, (await run.anchorMasks())?.anchors.indices ?? null);
+    const { config, state, settings } = run;
     return {
+      lane,
+      method: settings.method,
+      params: settings.params,
+      labelledFraction: settings.labelledFraction,
       config,
       steps: state.steps,
       epochs: state.epochs,
@@ -361,9 +381,9 @@ export class LabSession {
     };
   }
 
-  async discardSavedRun(role: ModelRole): Promise<void> {
-    if (this.runs[role]?.isRunning) throw new Error(`the ${role} is training; stop it first`);
-    await this.slots[role].clear();
+  async discardSavedRun(lane: RunLane): Promise<void> {
+    if (this.runs[lane]?.isRunning) throw new Error(`the ${laneRunName(lane)} is training; stop it first`);
+    await this.slots[lane].clear();
   }
 
   /** The role's current model as model.json + weights.bin. */
@@ -393,7 +413,7 @@ export class LabSession {
 
   /** The current teacher's logits on every test image, for the temperature explorer (computed once). */
   teacherLogits(): Promise<SplitLogits> {
-    return this.inTurn(() => {
+    return this.inTurn(async () => {
       const teacher = this.currentTeacher();
       if (!teacher)
         throw new Error('there is no teacher yet: load the shipped teacher, import one, or train one');
@@ -401,19 +421,20 @@ export class LabSession {
       const version = run ? positionText(run.position()) : 'fixed';
       const info = this.teacherInfoOf(teacher);
       const name = `${info.preset} (${info.source}${run ? `, ${version}` : ''})`;
-      return this.logitsCache.of(teacher.model, name, version, this.activeDataset(), this.yieldToHost);
+      const dataset = this.activeDataset();
+      return splitLogitsOf(name, dataset, (await this.teacherPass(teacher, dataset.test)).logits);
     });
   }
 
   /** A student's logits on every test image: the latest distillation's student, or the Student panel's. */
   studentLogits(source: StudentSource): Promise<SplitLogits> {
     return this.inTurn(() => {
-      const distill = this.distill?.run;
+      const distill = this.runs.distill;
       const run = this.runs.student;
       const found =
         source === 'distillation'
           ? distill && {
-              model: distill.student,
+              model: distill.model,
               label: `${distill.settings.method} student`,
               position: distill.position(),
             }
@@ -453,6 +474,7 @@ export class LabSession {
         key: oodModelKey(teacher.model, version),
         label: `Teacher: ${info.preset} (${info.source}${teacher.kind === 'run' ? `, ${version}` : ''})`,
         role: 'teacher',
+        lane: teacher.kind === 'run' ? 'teacher' : undefined,
         model: teacher.model,
         ownAnchors: null,
       });
@@ -464,19 +486,21 @@ export class LabSession {
         key: oodModelKey(studentRun.model, version),
         label: `Student: ${studentRun.config.model} (Student panel, ${version})`,
         role: 'student',
+        lane: 'student',
         model: studentRun.model,
         ownAnchors: null,
       });
     }
     models.push(...this.keptStudents);
-    const distill = this.distill?.run;
+    const distill = this.runs.distill;
     if (distill) {
       const version = positionText(distill.position());
       models.push({
-        key: oodModelKey(distill.student, version),
+        key: oodModelKey(distill.model, version),
         label: `Student: ${distill.settings.method}, ${distill.settings.train.model} (latest distillation, ${version})`,
         role: 'student',
-        model: distill.student,
+        lane: 'distill',
+        model: distill.model,
         ownAnchors: this.ownAnchorsOf(distill),
       });
     }
@@ -486,6 +510,28 @@ export class LabSession {
   /** The OoD sets to choose from (MNIST, noise, uploads), sized for the active test split. */
   oodSets(): OodSetInfo[] {
     return this.ood.sets(this.dataset?.test.count ?? 0);
+  }
+
+  /** The report card of the current teacher and the latest distillation's student (report/reportCard.ts). */
+  async reportCard(): Promise<ReportCard> {
+    this.refuseWhileTraining('measure the report card');
+    return this.inTurn(() => {
+      const teacher = this.currentTeacher();
+      const distill = this.runs.distill;
+      if (!teacher) throw new Error('there is no teacher yet: load, import or train one');
+      if (!distill) throw new Error('there is no distilled student yet; start a distillation');
+      const { source, preset } = this.teacherInfoOf(teacher);
+      return reportCard(
+        { model: teacher.model, name: `${preset} (${source})`, preset, role: 'teacher' },
+        {
+          model: distill.model,
+          name: `${distill.settings.method} student, ${positionText(distill.position())}`,
+          preset: distill.settings.train.model,
+          role: 'student',
+        },
+        this.activeDataset().test,
+      );
+    });
   }
 
   /** An uploaded OoD set; a bad file is refused naming it, and the sets already loaded stay. */
@@ -523,18 +569,18 @@ export class LabSession {
   }
 
   /** A distillation's anchors when they index the active training split (a dataset switch leaves them behind). */
-  private ownAnchorsOf(run: DistillRun): readonly number[] | null {
+  private ownAnchorsOf(run: LabRun): readonly number[] | null {
     const indices = this.runAnchorIndices.get(run) ?? null;
     const count = this.dataset?.train.count ?? 0;
     return indices && indices.every((i) => i < count) ? indices : null;
   }
 
   /** A copy of a replaced distillation's student, so the trust panel can still score it (untrained ones skipped). */
-  private keepStudentForOod(run: DistillRun): void {
+  private keepStudentForOod(run: LabRun): void {
     const position = run.position();
     if (position.completedEpochs === 0 && position.stepInEpoch === 0) return;
     const { method, train } = run.settings;
-    const model = copyOfModel(run.student, train.model);
+    const model = copyOfModel(run.model, train.model);
     const n = this.keptStudents.length + 1;
     this.keptStudents.push({
       key: oodModelKey(model, 'kept'),
@@ -559,11 +605,18 @@ export class LabSession {
     const dataset = this.activeDataset();
     const explorer = this.explorerOf(dataset);
     const version = teacher.kind === 'run' ? positionText(teacher.run.position()) : 'fixed';
-    await explorer.prepare(teacher.model, dataset.train, version, async (done, total) => {
-      onProgress?.(done, total);
-      await this.yieldToHost();
-    });
+    const pass = await this.teacherPass(teacher, dataset.train, { onProgress });
+    explorer.prepareFrom(teacher.model, dataset.train, version, pass.features, pass.dim);
     return explorer;
+  }
+
+  /** The current teacher's outputs on a split: one pass shared by the whole session (distill/teacherPasses.ts). */
+  private teacherPass(teacher: CurrentTeacher, split: ImageSplit, options: PassOptions = {}) {
+    const version = teacher.kind === 'run' ? positionText(teacher.run.position()) : 'fixed';
+    return this.teacherPasses.of(teacher.model, version, split, {
+      yieldToHost: this.yieldToHost,
+      ...options,
+    });
   }
 
   /** The current teacher's anchors by AKD's rule (labels, inference mode), before any training. */
@@ -580,7 +633,7 @@ export class LabSession {
 
   /** The latest distillation's anchors with its masks now (or final); null when its method has none. */
   async runAnchors(): Promise<AnchorGalleryView | null> {
-    const run = this.distill?.run;
+    const run = this.runs.distill;
     const masks = await run?.anchorMasks();
     if (!run || !masks) return null;
     const dataset = this.activeDataset();
@@ -627,7 +680,8 @@ export class LabSession {
       };
       try {
         if (token.cancelled) throw new MeasurementCancelled();
-        const value = await accuracyInSlices(teacher.model, dataset.test, yieldOrStop);
+        const pass = await this.teacherPass(teacher, dataset.test, { yieldToHost: yieldOrStop });
+        const value = passAccuracy(pass, dataset.test.labels);
         // A run started, a new teacher came or the dataset changed meanwhile: this number answers an old question.
         if (token.cancelled || this.currentTeacher()?.model !== teacher.model || this.dataset !== dataset)
           throw new MeasurementCancelled();
@@ -653,7 +707,7 @@ export class LabSession {
   private async useTeacherFiles(files: TeacherFiles, source: 'shipped' | 'imported'): Promise<TeacherInfo> {
     const run = this.runs.teacher;
     if (run?.isRunning) throw new Error('the teacher is training; pause or stop it first');
-    if (this.distillStarting || this.distill?.run.isRunning)
+    if (this.starting || this.runs.distill?.isRunning)
       throw new Error('a distillation is running from the current teacher; pause or stop it first');
     const { model, preset, testAccuracy } = await loadTeacher(files.modelJson, files.weights, files.name);
     if (source === 'shipped' && run && !run.isFinished) {
@@ -720,44 +774,48 @@ export class LabSession {
     };
   }
 
-  private replaceRun(role: ModelRole, run: TrainingRun | null): void {
+  private replaceRun(lane: RunLane, run: LabRun | null): void {
     // The teacher model a paused distillation uses is about to be freed or replaced.
-    if (role === 'teacher') this.retireDistill('its teacher was replaced');
-    this.runs[role]?.dispose();
-    this.runs[role] = run;
-    if (role === 'teacher' && run) {
+    if (lane === 'teacher') this.retireDistill('its teacher was replaced');
+    const previous = this.runs[lane];
+    // A replaced distillation's student stays scorable in the trust panel.
+    if (lane === 'distill' && previous) this.keepStudentForOod(previous);
+    previous?.dispose();
+    this.runs[lane] = run;
+    this.endedBecause.delete(lane);
+    if (lane === 'teacher' && run) {
       this.loadedTeacher?.model.dispose();
       this.loadedTeacher = null;
     }
   }
 
-  private replaceDistill(next: { run: DistillRun; teacher: tf.LayersModel | null } | null): void {
-    if (this.distill) this.keepStudentForOod(this.distill.run);
-    this.distill?.run.dispose();
-    this.distill = next;
-    this.distillEndedBecause = null;
-  }
-
   /** Ends a distillation whose teacher changes or goes away (a `ce` run has none and goes on). */
   private retireDistill(why: string): void {
-    if (!this.distill?.teacher) return;
-    this.replaceDistill(null);
-    this.distillEndedBecause = `the distillation has ended: ${why}; start a new one`;
+    const run = this.runs.distill;
+    if (!run?.usesTeacher) return;
+    this.replaceRun('distill', null);
+    this.endedBecause.set('distill', `the distillation has ended: ${why}; start a new one`);
+  }
+
+  /** The current teacher as a run records it. */
+  private runTeacherOf(teacher: CurrentTeacher): RunTeacher {
+    const info = this.teacherInfoOf(teacher);
+    return { model: teacher.model, preset: info.preset, source: info.name };
   }
 
   /** What is training now, as messages name it. */
   private runningName(): string | null {
     if (this.runs.teacher?.isRunning) return 'the teacher is training';
     if (this.runs.student?.isRunning) return 'the student is training';
-    if (this.distill?.run.isRunning) return 'a distillation is running';
+    if (this.runs.distill?.isRunning) return 'a distillation is running';
     return null;
   }
 
   /** One run trains at a time: two would share one device and each would crawl. */
   private refuseWhileTraining(what: string): void {
     if (this.ood.isRunning) throw new Error(`the OoD analysis is running; cancel it before you ${what}`);
-    if (this.distillStarting)
-      throw new Error(`a distillation is being set up; let it start, then pause it before you ${what}`);
+    if (this.starting)
+      throw new Error(`a run is being set up; let it start, then pause it before you ${what}`);
     const running = this.runningName();
     if (running) throw new Error(`${running}; pause it before you ${what}`);
   }

@@ -72,7 +72,7 @@ describe('the anchor gallery in the session', () => {
     const lab = await labWithTeacher();
     let during: Awaited<ReturnType<LabSession['runAnchors']>> = null;
     let asked = false;
-    const end = await lab.startDistill(distillConfig('akd'), {
+    const end = await lab.startRun('distill', distillConfig('akd'), {
       ...quiet,
       boundary: (p) => {
         if (p.stepInEpoch === 2 && !asked) {
@@ -93,7 +93,7 @@ describe('the anchor gallery in the session', () => {
       expect(anchor.maskStats!.meanAbsMove).toBeGreaterThan(0);
     }
 
-    await lab.startDistill(distillConfig('kd'), { ...quiet, boundary: () => undefined });
+    await lab.startRun('distill', distillConfig('kd'), { ...quiet, boundary: () => undefined });
     expect(await lab.runAnchors()).toBeNull();
   });
 });

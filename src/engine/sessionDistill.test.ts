@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf } from '../testing/errorOf';
-import { type DistillConfig, DistillConfigError, parseDistillConfig } from './distill/distillRun';
+import { type DistillConfig, DistillConfigError, parseDistillConfig } from './run/runSpec';
 import { chooseLabelled } from './distill/method';
 import { DISTILL_METHODS } from './distill/registry';
 import { findPreset } from './models/presets';
-import { type DistillSessionListener, type DistillSetup, LabSession } from './session';
+import { type SessionRunListener, type DistillSetup, LabSession } from './session';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './training/hyperparams';
 import type { EpochLog, StepLog } from './training/trainer';
-import type { RunPosition } from './training/trainingRun';
+import type { RunPosition } from './run/runTypes';
 import { uploadLab, importRandomTeacher } from '../testing/labs';
 
 /** A lab on a small real upload: 256 train images (4 steps of 64 per epoch), 100 test images. */
@@ -43,7 +43,7 @@ function recorder(onBoundary: (position: RunPosition) => void = () => undefined)
   const epochs: EpochLog[] = [];
   const timings: (number | null)[] = [];
   const setups: DistillSetup[] = [];
-  const listener: DistillSessionListener = {
+  const listener: SessionRunListener = {
     ready: (setup) => setups.push(setup),
     timing: (ms) => timings.push(ms),
     step: (log) => steps.push(log),
@@ -102,18 +102,18 @@ describe('LabSession distillation', () => {
 
   it('refuses to distil without a teacher, but runs the ce baseline without one', async () => {
     const lab = await smallLab();
-    await expect(lab.startDistill(distill('kd'), recorder().listener)).rejects.toThrow(
+    await expect(lab.startRun('distill', distill('kd'), recorder().listener)).rejects.toThrow(
       'there is no teacher to distil from: load the shipped teacher, import one, or train one in the Teacher panel',
     );
     await expect(
-      lab.startDistill(distill('kd', { params: { temperature: 0 } }), recorder().listener),
+      lab.startRun('distill', distill('kd', { params: { temperature: 0 } }), recorder().listener),
     ).rejects.toThrow('temperature must be between 0.5 and 20; got 0');
     const baseline = recorder();
-    expect(await lab.startDistill(distill('ce', { train: train({ epochs: 1 }) }), baseline.listener)).toEqual(
-      {
-        kind: 'done',
-      },
-    );
+    expect(
+      await lab.startRun('distill', distill('ce', { train: train({ epochs: 1 }) }), baseline.listener),
+    ).toEqual({
+      kind: 'done',
+    });
     expect(baseline.setups).toEqual([
       { seconds: expect.any(Number), labelledCount: 256, trainCount: 256, teacher: null },
     ]);
@@ -125,7 +125,7 @@ describe('LabSession distillation', () => {
   it('distils with KD: every named term per step, step timing, and the teacher it used', async () => {
     const { lab } = await labWithTeacher();
     const run = recorder();
-    expect(await lab.startDistill(distill('kd', { labelledFraction: 0.2 }), run.listener)).toEqual({
+    expect(await lab.startRun('distill', distill('kd', { labelledFraction: 0.2 }), run.listener)).toEqual({
       kind: 'done',
     });
     // 20% of each class of the 256 images, rounded per class.
@@ -153,8 +153,8 @@ describe('LabSession distillation', () => {
     // The first step is warm-up; later steps are timed.
     expect(run.timings[0]).toBeNull();
     expect(run.timings.at(-1)).toBeGreaterThan(0);
-    await expect(lab.resumeDistill(recorder().listener)).rejects.toThrow(
-      'there is no paused distillation to resume',
+    await expect(lab.resumeRun('distill', recorder().listener)).rejects.toThrow(
+      "the distillation's run has ended; start a new one",
     );
   });
 
@@ -173,11 +173,11 @@ describe('LabSession distillation', () => {
             name: 'again.json',
           })
           .catch((error: unknown) => error);
-        lab.pauseDistill();
+        lab.pauseRun('distill');
       }
     });
     const config = distill('akd', { train: train({ epochs: 1 }) });
-    expect(await lab.startDistill(config, first.listener)).toEqual({ kind: 'paused' });
+    expect(await lab.startRun('distill', config, first.listener)).toEqual({ kind: 'paused' });
     expect(await refusal).toMatchObject({
       message: 'a distillation is running from the current teacher; pause or stop it first',
     });
@@ -194,16 +194,18 @@ describe('LabSession distillation', () => {
     expect(first.setups[0]!.seconds).toBeGreaterThan(0);
 
     const second = recorder();
-    expect(await lab.resumeDistill(second.listener)).toEqual({ kind: 'done' });
+    expect(await lab.resumeRun('distill', second.listener)).toEqual({ kind: 'done' });
     expect(second.steps.map((s) => s.step)).toEqual([3, 4]);
     expect(second.setups).toEqual([]);
 
     // A second run replaces the first; stopping it keeps nothing running, and the instance's tensors go.
     const third = recorder((p) => {
-      if (p.stepInEpoch === 1) lab.stopDistill();
+      if (p.stepInEpoch === 1) lab.stopRun('distill');
     });
-    expect(await lab.startDistill(config, third.listener)).toEqual({ kind: 'stopped' });
-    await expect(lab.resumeDistill(recorder().listener)).rejects.toThrow('there is no paused distillation');
+    expect(await lab.startRun('distill', config, third.listener)).toEqual({ kind: 'stopped' });
+    await expect(lab.resumeRun('distill', recorder().listener)).rejects.toThrow(
+      "the distillation's run has ended",
+    );
     // What stays: the last run's student (until the next run), a copy of the replaced run's trained student
     // (kept for the trust panel, which scores every student of the visit), and two known small leaks per run,
     // neither this module's: tfjs's MomentumOptimizer.dispose() leaves its learning-rate scalar, and
@@ -225,9 +227,11 @@ describe('LabSession distillation', () => {
   it('ends a paused distillation when its teacher is replaced, and says so on Resume', async () => {
     const { lab, files } = await labWithTeacher();
     const run = recorder((p) => {
-      if (p.stepInEpoch === 1) lab.pauseDistill();
+      if (p.stepInEpoch === 1) lab.pauseRun('distill');
     });
-    expect(await lab.startDistill(distill('kd', { train: train({ epochs: 1 }) }), run.listener)).toEqual({
+    expect(
+      await lab.startRun('distill', distill('kd', { train: train({ epochs: 1 }) }), run.listener),
+    ).toEqual({
       kind: 'paused',
     });
     await lab.importTeacher({
@@ -235,7 +239,7 @@ describe('LabSession distillation', () => {
       weights: files['weights.bin']!,
       name: 'other.json',
     });
-    await expect(lab.resumeDistill(recorder().listener)).rejects.toThrow(
+    await expect(lab.resumeRun('distill', recorder().listener)).rejects.toThrow(
       'the distillation has ended: its teacher was replaced; start a new one',
     );
   });
@@ -246,12 +250,16 @@ describe('LabSession distillation', () => {
     const run = recorder((p) => {
       if (p.stepInEpoch === 1 && !refusal) {
         refusal = lab
-          .startRun(train(), { step() {}, epoch() {}, boundary() {}, rewound() {} })
+          .startRun(
+            'student',
+            { method: 'ce', params: {}, labelledFraction: 1, train: train() },
+            { step() {}, epoch() {}, boundary() {}, rewound() {} },
+          )
           .catch((e: unknown) => e);
-        lab.stopDistill();
+        lab.stopRun('distill');
       }
     });
-    expect(await lab.startDistill(distill('kd'), run.listener)).toEqual({ kind: 'stopped' });
+    expect(await lab.startRun('distill', distill('kd'), run.listener)).toEqual({ kind: 'stopped' });
     expect(await refusal).toMatchObject({
       message: 'a distillation is running; pause it before you start the student',
     });

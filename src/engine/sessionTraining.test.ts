@@ -10,16 +10,16 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './training/hyperparams';
 import { exportModel } from './training/labModels';
 import { memoryRunSlot, type RunSlot } from './training/savedRuns';
 import type { EpochLog, StepLog } from './training/trainer';
-import type { RunListener, RunPosition } from './training/trainingRun';
+import type { RunLane, RunListener, RunPosition } from './run/runTypes';
 
 const records = async (path: string, count: number) =>
   new Uint8Array(await readFile(join(PREPARED_DATA_DIR, path))).subarray(0, count * RECORD_BYTES);
 
 /** A lab on a small real upload (256 train, 100 test images: 4 steps of 64 per epoch) with shared slots. */
-async function smallLab(slots: Record<'teacher' | 'student', RunSlot>) {
+async function smallLab(slots: Partial<Record<RunLane, RunSlot>>) {
   const lab = new LabSession({
     readPreparedFile: () => Promise.reject(new Error('not used')),
-    runSlots: (role) => slots[role],
+    runSlots: (lane) => (slots[lane] ??= memoryRunSlot()),
   });
   lab.useUploads([
     { name: 'data_batch_1.bin', bytes: await records('embedded/train.bin', 256) },
@@ -27,6 +27,13 @@ async function smallLab(slots: Record<'teacher' | 'student', RunSlot>) {
   ]);
   return lab;
 }
+
+/** A plain training run: the `ce` method on every label. */
+const onLabels = (train: TrainConfig) => ({ method: 'ce', params: {}, labelledFraction: 1, train });
+
+/** Starts a plain training run in the lane of the config's role. */
+const startOnLabels = (lab: LabSession, config: TrainConfig, listener: RunListener) =>
+  lab.startRun(config.role, onLabels(config), listener);
 
 const studentConfig = (overrides: Partial<TrainConfig> = {}): TrainConfig => ({
   ...DEFAULT_TRAIN_CONFIG,
@@ -79,7 +86,7 @@ describe('LabSession training', () => {
         lab.pauseRun('student');
       }
     });
-    expect(await lab.startRun(studentConfig(), first.listener)).toEqual({ kind: 'paused' });
+    expect(await startOnLabels(lab, studentConfig(), first.listener)).toEqual({ kind: 'paused' });
     expect(first.steps.map((s) => s.step)).toEqual([1, 2]);
     // Pausing saves: a reload here would resume at the same step.
     expect(await lab.savedRun('student')).toMatchObject({
@@ -132,12 +139,16 @@ describe('LabSession training', () => {
     const run = recorder((p) => {
       if (p.stepInEpoch === 1 && !refusal) {
         refusal = lab
-          .startRun({ ...studentConfig(), role: 'teacher', model: 'resnet20' }, recorder().listener)
+          .startRun(
+            'teacher',
+            onLabels({ ...studentConfig(), role: 'teacher', model: 'resnet20' }),
+            recorder().listener,
+          )
           .catch((error: unknown) => error);
         void lab.stopRun('student');
       }
     });
-    expect(await lab.startRun(studentConfig(), run.listener)).toEqual({ kind: 'stopped' });
+    expect(await startOnLabels(lab, studentConfig(), run.listener)).toEqual({ kind: 'stopped' });
     expect(await refusal).toMatchObject({
       message: 'the student is training; pause it before you start the teacher',
     });
@@ -149,12 +160,12 @@ describe('LabSession training', () => {
 
   it('refuses bad settings with the form’s reasons, and a preset of the other role', async () => {
     const lab = await smallLab(freshSlots());
-    await expect(lab.startRun(studentConfig({ learningRate: 50 }), recorder().listener)).rejects.toThrow(
-      'learning rate must be between 0.000001 and 10',
-    );
-    await expect(lab.startRun(studentConfig({ model: 'resnet20' }), recorder().listener)).rejects.toThrow(
-      'resnet20 is a teacher model, not a student',
-    );
+    await expect(
+      startOnLabels(lab, studentConfig({ learningRate: 50 }), recorder().listener),
+    ).rejects.toThrow('learning rate must be between 0.000001 and 10');
+    await expect(
+      startOnLabels(lab, studentConfig({ model: 'resnet20' }), recorder().listener),
+    ).rejects.toThrow('resnet20 is a teacher model, not a student');
   });
 
   it('a non-finite loss pauses the run, names the step, and Resume goes back to the last checkpoint', async () => {
@@ -162,7 +173,7 @@ describe('LabSession training', () => {
     // A rate no network survives for long; training is deterministic, so the blow-up repeats exactly.
     const config = studentConfig({ epochs: 1000, learningRate: 10, momentum: 0.99, schedule: 'constant' });
     const first = recorder();
-    const end = await lab.startRun(config, first.listener);
+    const end = await startOnLabels(lab, config, first.listener);
     if (end.kind !== 'nan') throw new Error(`expected a non-finite loss, got ${end.kind}`);
     expect(end.epoch).toBeGreaterThan(1);
     expect(end.resumable).toBe(true);
@@ -190,7 +201,8 @@ describe('LabSession training', () => {
 
   it('a blow-up before the first checkpoint cannot be resumed', async () => {
     const lab = await smallLab(freshSlots());
-    const end = await lab.startRun(
+    const end = await startOnLabels(
+      lab,
       studentConfig({ epochs: 1000, learningRate: 10, momentum: 0.99, schedule: 'constant', batchSize: 2 }),
       recorder().listener,
     );
@@ -276,7 +288,11 @@ describe('LabSession training', () => {
 
     // A measurement yields to a run: starting one cancels it at its next slice, and the stored value stays.
     const measuring = lab.measureTeacher();
-    const run = lab.startRun(studentConfig({ epochs: 1 }), recorder(() => lab.stopRun('student')).listener);
+    const run = startOnLabels(
+      lab,
+      studentConfig({ epochs: 1 }),
+      recorder(() => lab.stopRun('student')).listener,
+    );
     expect(await measuring).toMatchObject({ outcome: 'cancelled', info: { accuracySource: 'stored' } });
     await run;
     // So does a backend switch: it does not wait behind a whole measurement.

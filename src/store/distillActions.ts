@@ -4,22 +4,26 @@
  */
 import * as Comlink from 'comlink';
 import { BASELINE_METHOD } from '../engine/config/methods';
-import type { DistillListener, RunEnd } from '../worker/protocol';
+import type { RunEnd, RunProgressListener } from '../worker/protocol';
 import { checkParams } from './distillForm';
+import { applyRewind } from './runProgress';
 import {
   applyDistillEnd,
   applyDistillProgress,
   applyDistillSetup,
+  applyRestoredDistillation,
   beginDistillRun,
   type DistillState,
   dropRun,
   editParam,
   liveRun,
   setRunStatus,
+  updateRunById,
   withMethods,
 } from './distillState';
 import { useDistillStore } from './distillStores';
 import { getEngine, messageOf } from './engineClient';
+import { recordDistillRuns } from './history/historyStore';
 import { reportError, useDatasetStore } from './stores';
 import { checkForm, editedForm, type TrainForm } from './trainForm';
 
@@ -47,10 +51,11 @@ export const editDistillForm = (patch: Partial<TrainForm>) =>
   update((s) => ({ ...s, form: editedForm(s.form, patch) }));
 export const showRun = (id: number) => update((s) => ({ ...s, shownRunId: id }));
 
-function listenerFor(id: number): DistillListener {
+function listenerFor(id: number): RunProgressListener {
   return Comlink.proxy({
     ready: (setup) => update((s) => applyDistillSetup(s, id, setup)),
     progress: (progress) => update((s) => applyDistillProgress(s, id, progress)),
+    rewound: (restored) => update((s) => updateRunById(s, id, (run) => applyRewind(run, restored))),
   });
 }
 
@@ -58,7 +63,11 @@ function listenerFor(id: number): DistillListener {
  * Follows one start/resume call to its end. A start the engine refuses before the method was set up is
  * forgotten; a failure later leaves the run's curves, marked failed (a resume that cannot go on: stopped).
  */
-async function follow(id: number, call: (listener: DistillListener) => Promise<RunEnd>, starting: boolean) {
+async function follow(
+  id: number,
+  call: (listener: RunProgressListener) => Promise<RunEnd>,
+  starting: boolean,
+) {
   try {
     const end = await call(listenerFor(id));
     update((s) => applyDistillEnd(s, id, end));
@@ -69,6 +78,7 @@ async function follow(id: number, call: (listener: DistillListener) => Promise<R
     else update((s) => setRunStatus(s, id, starting ? 'failed' : 'stopped'));
     reportError(messageOf(error));
   }
+  void recordDistillRuns();
 }
 
 /**
@@ -111,10 +121,11 @@ export async function startDistill(kind: 'method' | 'baseline' = 'method'): Prom
     datasetName: dataset.name,
   });
   useDistillStore.setState(next);
+  void recordDistillRuns();
   await follow(
     id,
     (listener) =>
-      engine().startDistill({ method: method.id, params, labelledFraction, train: config }, listener),
+      engine().startRun('distill', { method: method.id, params, labelledFraction, train: config }, listener),
     true,
   );
 }
@@ -123,15 +134,15 @@ export function pauseDistill(): Promise<void> {
   const run = liveRun(useDistillStore.getState());
   if (run?.status === 'running') update((s) => setRunStatus(s, run.id, 'pausing'));
   return engine()
-    .pauseDistill()
+    .pauseRun('distill')
     .catch((error: unknown) => reportError(messageOf(error)));
 }
 
 export async function resumeDistill(): Promise<void> {
   const run = liveRun(useDistillStore.getState());
   if (!run || run.status !== 'paused') return;
-  update((s) => setRunStatus(s, run.id, 'running'));
-  await follow(run.id, (listener) => engine().resumeDistill(listener), false);
+  update((s) => updateRunById(s, run.id, (r) => ({ ...r, status: 'running', blowUp: null })));
+  await follow(run.id, (listener) => engine().resumeRun('distill', listener), false);
 }
 
 export async function stopDistill(): Promise<void> {
@@ -139,8 +150,44 @@ export async function stopDistill(): Promise<void> {
   if (!run) return;
   // A running run answers through its start/resume call; a paused one has none pending.
   update((s) => setRunStatus(s, run.id, run.status === 'paused' ? 'stopped' : 'stopping'));
+  void recordDistillRuns();
   try {
-    await engine().stopDistill();
+    await engine().stopRun('distill');
+  } catch (error) {
+    reportError(messageOf(error));
+  }
+}
+
+/** Continues the distillation an earlier visit saved: on its dataset, from its teacher, with its curves. */
+export async function resumeSavedDistillation(): Promise<void> {
+  const saved = useDistillStore.getState().savedRun;
+  if (!saved) return;
+  const { summary } = useDatasetStore.getState();
+  if (summary?.id !== saved.datasetId) {
+    reportError(
+      `The saved distillation trains on ${saved.datasetName}; choose that dataset first (the active one is ${summary?.name ?? 'still loading'}).`,
+    );
+    return;
+  }
+  update((s) => ({ ...s, savedRun: null }));
+  let id: number;
+  try {
+    const restored = await engine().restoreSavedRun('distill');
+    const next = applyRestoredDistillation(useDistillStore.getState(), restored, summary);
+    useDistillStore.setState(next.state);
+    id = next.id;
+  } catch (error) {
+    update((s) => ({ ...s, savedRun: saved }));
+    reportError(messageOf(error));
+    return;
+  }
+  if (useDistillStore.getState().runs.find((r) => r.id === id)?.status === 'paused') await resumeDistill();
+}
+
+export async function discardSavedDistillation(): Promise<void> {
+  try {
+    await engine().discardSavedRun('distill');
+    update((s) => ({ ...s, savedRun: null }));
   } catch (error) {
     reportError(messageOf(error));
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG } from '../engine/training/hyperparams';
 import type {
   DistillMethodInfo,
-  DistillProgress,
+  RunProgress,
   EpochLog,
   RunPosition,
   StepLog,
@@ -82,7 +82,7 @@ const progress = (
     imagesPerSecond: 400,
     etaSeconds: 60,
     msPerStep,
-  }) satisfies DistillProgress;
+  }) satisfies RunProgress;
 
 /** Starts runs one after the other, each ending as `end` says. */
 function withRuns(...runs: [NewRun, 'done' | 'stopped' | 'paused' | null, EpochLog[]][]): DistillState {
@@ -150,7 +150,7 @@ describe('the Distillation panel’s state', () => {
     expect(next.runs[0]!.params).toEqual({ temperature: 4, alpha: 0.9 });
   });
 
-  it('keeps a pause request through progress in flight; a non-finite loss ends the run with its message', () => {
+  it('keeps a pause request through progress in flight; a non-finite loss pauses the run with its message', () => {
     const { state: started, id } = beginDistillRun(initialDistillState(), newRun('kd'));
     const pausing = setRunStatus(
       applyDistillProgress(started, id, progress([], position(0, 1))),
@@ -166,9 +166,12 @@ describe('the Distillation panel’s state', () => {
       step: 2,
       term: 'soft',
       message: 'not finite at step 2',
-      resumable: false,
+      resumable: true,
     });
-    expect(blown.runs[0]).toMatchObject({ status: 'stopped', message: 'not finite at step 2' });
+    expect(blown.runs[0]).toMatchObject({
+      status: 'paused',
+      blowUp: { message: 'not finite at step 2', resumable: true },
+    });
   });
 
   it('forgets a run the engine refused before it began', () => {

@@ -6,21 +6,28 @@
  */
 import type {
   DistillMethodInfo,
-  DistillProgress,
   DistillSetup,
-  EpochLog,
+  RestoredRun,
   RunEnd,
-  RunPosition,
-  StepLog,
+  RunProgress,
+  SavedRunSummary,
   TrainConfig,
 } from '../worker/protocol';
 import { BASELINE_METHOD } from '../engine/config/methods';
 import type { ParamTexts } from './distillForm';
+import {
+  applyProgress,
+  applyRewind,
+  applyRunEnd,
+  emptyProgress,
+  hasLiveRun,
+  type RunProgressView,
+  type RunStatus,
+  settleRun,
+} from './runProgress';
 import { defaultForm, type TrainForm } from './trainForm';
-import type { RunStatus } from './trainingState';
-import { hasLiveRun } from './trainingState';
 
-export interface DistillRunRecord {
+export interface DistillRunRecord extends RunProgressView {
   /** 1, 2, 3... in the order started. */
   readonly id: number;
   readonly method: string;
@@ -30,18 +37,8 @@ export interface DistillRunRecord {
   readonly config: TrainConfig;
   readonly datasetId: string;
   readonly datasetName: string;
-  readonly status: RunStatus;
   /** From the engine once the method is set up: set-up time, labels used, the teacher. */
   readonly setup: DistillSetup | null;
-  readonly steps: readonly StepLog[];
-  readonly epochs: readonly EpochLog[];
-  readonly position: RunPosition | null;
-  readonly imagesPerSecond: number | null;
-  readonly etaSeconds: number | null;
-  /** Mean ms per training step (warm-up excluded). */
-  readonly msPerStep: number | null;
-  /** Why the run ended early (a non-finite loss), if it did. */
-  readonly message: string | null;
 }
 
 export interface DistillState {
@@ -56,6 +53,8 @@ export interface DistillState {
   readonly runs: readonly DistillRunRecord[];
   /** The run whose loss curves are shown. */
   readonly shownRunId: number | null;
+  /** A distillation saved in this browser by an earlier visit, offered for resuming. */
+  readonly savedRun: SavedRunSummary | null;
 }
 
 export const initialDistillState = (): DistillState => ({
@@ -66,6 +65,7 @@ export const initialDistillState = (): DistillState => ({
   form: defaultForm(),
   runs: [],
   shownRunId: null,
+  savedRun: null,
 });
 
 export const withMethods = (state: DistillState, methods: readonly DistillMethodInfo[]): DistillState => ({
@@ -101,22 +101,16 @@ export type NewRun = Pick<
  */
 export function beginDistillRun(state: DistillState, run: NewRun): { state: DistillState; id: number } {
   const id = (state.runs[state.runs.length - 1]?.id ?? 0) + 1;
-  const runs = state.runs.map((r) => (hasLiveRun(r.status) ? settle(r, 'stopped') : r));
-  const record: DistillRunRecord = {
-    ...run,
-    id,
-    status: 'starting',
-    setup: null,
-    steps: [],
-    epochs: [],
-    position: null,
-    imagesPerSecond: null,
-    etaSeconds: null,
-    msPerStep: null,
-    message: null,
-  };
-  return { state: { ...state, runs: [...runs, record], shownRunId: id }, id };
+  const runs = state.runs.map((r) => (hasLiveRun(r.status) ? settleRun(r, 'stopped') : r));
+  const record: DistillRunRecord = { ...emptyProgress(), ...run, id, status: 'starting', setup: null };
+  return { state: { ...state, runs: [...runs, record], shownRunId: id, savedRun: null }, id };
 }
+
+export const updateRunById = (
+  state: DistillState,
+  id: number,
+  update: (run: DistillRunRecord) => DistillRunRecord,
+): DistillState => updateRun(state, id, update);
 
 const updateRun = (
   state: DistillState,
@@ -124,47 +118,40 @@ const updateRun = (
   update: (run: DistillRunRecord) => DistillRunRecord,
 ): DistillState => ({ ...state, runs: state.runs.map((r) => (r.id === id ? update(r) : r)) });
 
-const settle = (run: DistillRunRecord, status: RunStatus): DistillRunRecord => ({
-  ...run,
-  status,
-  imagesPerSecond: null,
-  etaSeconds: null,
-});
-
 export const applyDistillSetup = (state: DistillState, id: number, setup: DistillSetup): DistillState =>
   updateRun(state, id, (run) => ({ ...run, setup }));
 
-export const applyDistillProgress = (
-  state: DistillState,
-  id: number,
-  update: DistillProgress,
-): DistillState =>
-  updateRun(state, id, (run) => ({
-    ...run,
-    // A pause or stop request outranks the progress still in flight.
-    status: run.status === 'starting' ? 'running' : run.status,
-    steps: update.steps.length ? [...run.steps, ...update.steps] : run.steps,
-    epochs: update.epochs.length ? [...run.epochs, ...update.epochs] : run.epochs,
-    position: update.position,
-    imagesPerSecond: update.imagesPerSecond,
-    etaSeconds: update.etaSeconds,
-    msPerStep: update.msPerStep ?? run.msPerStep,
-  }));
+export const applyDistillProgress = (state: DistillState, id: number, update: RunProgress): DistillState =>
+  updateRun(state, id, (run) => applyProgress(run, update));
 
-export function applyDistillEnd(state: DistillState, id: number, end: RunEnd): DistillState {
-  return updateRun(state, id, (run) => {
-    switch (end.kind) {
-      case 'done':
-        return settle(run, 'done');
-      case 'paused':
-        return settle(run, 'paused');
-      case 'stopped':
-        return settle(run, 'stopped');
-      case 'nan':
-        // A distillation keeps no checkpoint to go back to: a non-finite loss ends it.
-        return { ...settle(run, 'stopped'), message: end.message };
-    }
+export const applyDistillEnd = (state: DistillState, id: number, end: RunEnd): DistillState =>
+  updateRun(state, id, (run) => applyRunEnd(run, end));
+
+/** A distillation an earlier visit saved, offered for resuming while the panel has no run of its own. */
+export const applySavedDistillation = (state: DistillState, saved: SavedRunSummary): DistillState =>
+  state.runs.some((r) => hasLiveRun(r.status)) ? state : { ...state, savedRun: saved };
+
+/** A saved distillation loaded back by the engine: a paused (or finished) run with its curves. */
+export function applyRestoredDistillation(
+  state: DistillState,
+  restored: RestoredRun,
+  dataset: { id: string; name: string },
+): { state: DistillState; id: number } {
+  const methodLabel = state.methods?.find((m) => m.id === restored.method)?.label ?? restored.method;
+  const begun = beginDistillRun(state, {
+    method: restored.method,
+    methodLabel,
+    params: restored.params,
+    labelledFraction: restored.labelledFraction,
+    config: restored.config,
+    datasetId: dataset.id,
+    datasetName: dataset.name,
   });
+  const next = updateRun(begun.state, begun.id, (run) => ({
+    ...applyRewind(run, restored),
+    status: restored.finished ? 'done' : 'paused',
+  }));
+  return { state: next, id: begun.id };
 }
 
 export const setRunStatus = (state: DistillState, id: number, status: RunStatus): DistillState =>

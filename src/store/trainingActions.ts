@@ -3,9 +3,17 @@
  * stores; training itself runs in the Worker, which reports through a listener (a comlink proxy).
  */
 import * as Comlink from 'comlink';
-import type { ModelRole, NamedFile, RunEnd, TrainingListener } from '../worker/protocol';
+import {
+  type ModelRole,
+  type NamedFile,
+  type RunEnd,
+  type RunProgressListener,
+  TRAIN_ON_LABELS,
+} from '../worker/protocol';
+import { applySavedDistillation } from './distillState';
 import { useDistillStore } from './distillStores';
 import { getEngine, messageOf } from './engineClient';
+import { recordTrainingRun } from './history/historyStore';
 import { reportError, useDatasetStore } from './stores';
 import { checkForm, editedForm, type TrainForm } from './trainForm';
 import {
@@ -24,8 +32,9 @@ export function editForm(role: ModelRole, patch: Partial<TrainForm>): void {
   updateRole(role, (s) => ({ ...s, form: editedForm(s.form, patch) }));
 }
 
-function listenerFor(role: ModelRole): TrainingListener {
+function listenerFor(role: ModelRole): RunProgressListener {
   return Comlink.proxy({
+    ready: () => undefined,
     progress: (update) => updateRole(role, (s) => applyProgress(s, update)),
     rewound: (restored) => updateRole(role, (s) => applyRewind(s, restored)),
   });
@@ -37,7 +46,7 @@ function listenerFor(role: ModelRole): TrainingListener {
  */
 async function follow(
   role: ModelRole,
-  call: (listener: TrainingListener) => Promise<RunEnd>,
+  call: (listener: RunProgressListener) => Promise<RunEnd>,
   undo: () => void,
 ): Promise<void> {
   const reportedBefore = useTrainingStore.getState()[role].position;
@@ -50,6 +59,7 @@ async function follow(
     else updateRole(role, (s) => ({ ...s, status: 'failed' }));
     reportError(messageOf(error));
   }
+  void recordTrainingRun(role);
 }
 
 export async function startTraining(role: ModelRole): Promise<void> {
@@ -71,7 +81,7 @@ export async function startTraining(role: ModelRole): Promise<void> {
   if (role === 'teacher') useTeacherStore.setState({ info: null });
   await follow(
     role,
-    (listener) => engine().startTraining(config, listener),
+    (listener) => engine().startRun(role, { ...TRAIN_ON_LABELS, train: config }, listener),
     () => {
       updateRole(role, () => panelBefore);
       if (role === 'teacher') useTeacherStore.setState({ info: teacherBefore });
@@ -82,7 +92,7 @@ export async function startTraining(role: ModelRole): Promise<void> {
 export function pauseTraining(role: ModelRole): Promise<void> {
   updateRole(role, (s) => (s.status === 'running' ? { ...s, status: 'pausing' } : s));
   return engine()
-    .pauseTraining(role)
+    .pauseRun(role)
     .catch((error: unknown) => reportError(messageOf(error)));
 }
 
@@ -91,7 +101,7 @@ export async function resumeTraining(role: ModelRole): Promise<void> {
   updateRole(role, (s) => ({ ...s, status: 'running', blowUp: null }));
   await follow(
     role,
-    (listener) => engine().resumeTraining(role, listener),
+    (listener) => engine().resumeRun(role, listener),
     () => updateRole(role, () => panelBefore),
   );
 }
@@ -100,8 +110,9 @@ export async function stopTraining(role: ModelRole): Promise<void> {
   const { status } = useTrainingStore.getState()[role];
   // A running run answers through its start/resume call; a paused one has none pending.
   updateRole(role, (s) => ({ ...s, status: status === 'paused' ? 'stopped' : 'stopping', blowUp: null }));
+  void recordTrainingRun(role);
   try {
-    await engine().stopTraining(role);
+    await engine().stopRun(role);
   } catch (error) {
     reportError(messageOf(error));
   }
@@ -284,7 +295,8 @@ export async function prepareTraining(): Promise<void> {
   }
   try {
     for (const run of await engine().savedRuns()) {
-      updateRole(run.role, (s) => (s.status === 'idle' ? { ...s, savedRun: run } : s));
+      if (run.lane === 'distill') useDistillStore.setState((s) => applySavedDistillation(s, run));
+      else updateRole(run.lane, (s) => (s.status === 'idle' ? { ...s, savedRun: run } : s));
     }
   } catch (error) {
     reportError(`The runs saved in this browser could not be read: ${messageOf(error)}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG } from '../engine/training/hyperparams';
-import type { EpochLog, ProgressUpdate, RunPosition, StepLog, TrainConfig } from '../worker/protocol';
+import type { EpochLog, RunProgress, RunPosition, StepLog, TrainConfig } from '../worker/protocol';
 import {
   applyProgress,
   applyRestored,
@@ -39,12 +39,13 @@ const epochLog: EpochLog = {
   imagesPerSecond: 333,
   numTensors: 40,
 };
-const update = (steps: StepLog[], at: RunPosition, epochs: EpochLog[] = []): ProgressUpdate => ({
+const update = (steps: StepLog[], at: RunPosition, epochs: EpochLog[] = []): RunProgress => ({
   steps,
   epochs,
   position: at,
   imagesPerSecond: 400,
   etaSeconds: 120,
+  msPerStep: null,
 });
 
 describe('a role’s training state', () => {
@@ -90,6 +91,10 @@ describe('a role’s training state', () => {
 
   it('restores a saved run: its settings into the form, its curves, paused or done', () => {
     const restored = {
+      lane: 'teacher' as const,
+      method: 'ce',
+      params: {},
+      labelledFraction: 1,
       config,
       steps: [stepLog(1)],
       epochs: [epochLog],

@@ -37,6 +37,7 @@ import { activeRole, useTeacherStore, useTrainingStore } from '../store/training
 import { checkForm } from '../store/trainForm';
 import type { DistillMethodInfo, TrainConfig } from '../worker/protocol';
 import { formatPercent } from './format';
+import { ResumeOffer } from './ResumeOffer';
 import { RunButtons, useLabBlocker } from './RunControls';
 import { RunProgressView } from './RunProgress';
 import { CHART_HEIGHT, fixed, LossChartView } from './TrainingCharts';
@@ -385,6 +386,7 @@ export function DistillPanel() {
         for 240 epochs.
       </p>
       <DistillTeacher />
+      <ResumeOffer lane="distill" />
       <div className="training-body">
         <div className="distill-forms">
           <MethodForm locked={locked} />
@@ -477,7 +479,7 @@ export function DistillPanel() {
             />
             <AccuracyOverlay />
           </div>
-          {shown?.message && <p className="config-error">{shown.message}</p>}
+          {shown?.blowUp && <p className="config-error">{shown.blowUp.message}</p>}
           <RunsTable />
         </div>
       </div>

@@ -1,34 +1,52 @@
+import { discardSavedDistillation, resumeSavedDistillation } from '../store/distillActions';
 import { distillActive, useDistillStore } from '../store/distillStores';
 import { discardSavedRun, resumeSavedRun } from '../store/trainingActions';
 import { activeRole, useTrainingStore } from '../store/trainingStores';
-import type { ModelRole } from '../worker/protocol';
+import type { RunLane, SavedRunSummary } from '../worker/protocol';
 import { formatPercent } from './format';
 
-/** A run an earlier visit saved in this browser: resume it from its checkpoint, or discard it. */
-export function ResumeOffer({ role }: { role: ModelRole }) {
-  const saved = useTrainingStore((s) => s[role].savedRun);
+const LANE_NAMES: Record<RunLane, string> = {
+  teacher: 'teacher',
+  student: 'student',
+  distill: 'distillation',
+};
+
+/**
+ * A run an earlier visit saved in this browser (the Teacher, Student or Distillation panel's): resume it from
+ * its checkpoint, with its curves, or discard it.
+ */
+export function ResumeOffer({ lane }: { lane: RunLane }) {
+  const saved = useTrainingStore((s) => (lane === 'distill' ? null : s[lane].savedRun));
+  const savedDistillation = useDistillStore((s) => s.savedRun);
   const distilling = useDistillStore(distillActive);
   const busy = useTrainingStore(activeRole) !== null || distilling;
-  if (!saved) return null;
-  const at = saved.stepInEpoch
-    ? `${saved.completedEpochs} of ${saved.epochs} epochs and ${saved.stepInEpoch} steps done`
-    : `${saved.completedEpochs} of ${saved.epochs} epochs done`;
+  const shown: SavedRunSummary | null = lane === 'distill' ? savedDistillation : saved;
+  if (!shown) return null;
+  const name = LANE_NAMES[lane];
+  const at = shown.stepInEpoch
+    ? `${shown.completedEpochs} of ${shown.epochs} epochs and ${shown.stepInEpoch} steps done`
+    : `${shown.completedEpochs} of ${shown.epochs} epochs done`;
+  const what = lane === 'distill' ? `${shown.methodLabel}, student ${shown.preset}` : shown.preset;
   return (
-    <div className="resume-offer" role="region" aria-label={`Saved ${role} run`} data-testid="resume-offer">
+    <div className="resume-offer" role="region" aria-label={`Saved ${name} run`} data-testid="resume-offer">
       <p>
-        <strong>A {role} run is saved in this browser</strong>: {saved.preset} on {saved.datasetName}, {at}
-        {saved.testAccuracy !== null && <>, test accuracy {formatPercent(saved.testAccuracy)}</>} (saved{' '}
-        {new Date(saved.savedAt).toLocaleString()}).
+        <strong>A {name} run is saved in this browser</strong>: {what} on {shown.datasetName}, {at}
+        {shown.testAccuracy !== null && <>, test accuracy {formatPercent(shown.testAccuracy)}</>} (saved{' '}
+        {new Date(shown.savedAt).toLocaleString()}).
       </p>
       <button
         type="button"
         data-testid="resume-offer-resume"
         disabled={busy}
-        onClick={() => void resumeSavedRun(role)}
+        onClick={() => void (lane === 'distill' ? resumeSavedDistillation() : resumeSavedRun(lane))}
       >
         Resume
       </button>
-      <button type="button" data-testid="resume-offer-discard" onClick={() => void discardSavedRun(role)}>
+      <button
+        type="button"
+        data-testid="resume-offer-discard"
+        onClick={() => void (lane === 'distill' ? discardSavedDistillation() : discardSavedRun(lane))}
+      >
         Discard
       </button>
     </div>

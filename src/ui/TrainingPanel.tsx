@@ -48,7 +48,7 @@ export function TrainingPanel({ role }: { role: ModelRole }) {
     <section className="panel training-panel" data-testid={`panel-${role}`} aria-labelledby={`${role}-title`}>
       <h2 id={`${role}-title`}>{title}</h2>
       <p className="hint">{purpose}</p>
-      <ResumeOffer role={role} />
+      <ResumeOffer lane={role} />
       {role === 'teacher' && <TeacherSource />}
       <div className="training-body">
         <TrainFormView role={role} />

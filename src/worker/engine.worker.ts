@@ -9,17 +9,16 @@ import { registerFastBatchNormGradient } from '../engine/backend/batchNormGradie
 import { benchmarkTrainingStep } from '../engine/benchmark';
 import { LabSession, type TeacherFiles } from '../engine/session';
 import { indexedDbRunSlots } from '../engine/training/indexedDbRunSlots';
-import type { RunEnd, RunListener } from '../engine/training/trainingRun';
+import type { RunEnd } from '../engine/run/runTypes';
 import { pairModelFiles } from './modelFilePair';
 import { ProgressForwarder } from './progress';
-import type { DistillSessionListener } from '../engine/session';
+import type { SessionRunListener } from '../engine/session';
 import type {
   AnchorPreviewListener,
   OodListener,
-  DistillListener,
   EngineApi,
+  RunProgressListener,
   SplitLogits,
-  TrainingListener,
 } from './protocol';
 
 // Once, before any training: BatchNorm's backward pass without input-sized temporaries (every backend).
@@ -102,14 +101,25 @@ const session = new LabSession({
   },
 });
 
-/** Runs `train` with the UI's listener behind a throttled forwarder; the last update goes out before the end. */
-async function reportTo(listener: TrainingListener, train: (run: RunListener) => Promise<RunEnd>) {
+/**
+ * Runs `train` with the UI's listener behind a throttled forwarder: progress updates carry the mean step time,
+ * the set-up and a rewind are passed on, and the last update goes out before the end.
+ */
+async function reportTo(
+  listener: RunProgressListener,
+  train: (run: SessionRunListener) => Promise<RunEnd>,
+): Promise<RunEnd> {
+  let msPerStep: number | null = null;
   const forwarder = new ProgressForwarder(
-    (update) => listener.progress(update),
+    (update) => listener.progress({ ...update, msPerStep }),
     () => performance.now(),
   );
   try {
     return await train({
+      ready: (setup) => listener.ready(setup),
+      timing: (ms) => {
+        msPerStep = ms;
+      },
       step: (log) => forwarder.step(log),
       epoch: (log) => forwarder.epoch(log),
       boundary: (position) => forwarder.boundary(position),
@@ -121,33 +131,7 @@ async function reportTo(listener: TrainingListener, train: (run: RunListener) =>
   } finally {
     forwarder.flush();
     // The listener is a comlink proxy (typed as the plain interface it stands for); free its port.
-    (listener as unknown as Comlink.Remote<TrainingListener>)[Comlink.releaseProxy]();
-  }
-}
-
-/** As reportTo, for a distillation: progress updates carry the mean step time; the set-up is passed on. */
-async function reportDistill(
-  listener: DistillListener,
-  distil: (run: DistillSessionListener) => Promise<RunEnd>,
-) {
-  let msPerStep: number | null = null;
-  const forwarder = new ProgressForwarder(
-    (update) => listener.progress({ ...update, msPerStep }),
-    () => performance.now(),
-  );
-  try {
-    return await distil({
-      ready: (setup) => listener.ready(setup),
-      timing: (ms) => {
-        msPerStep = ms;
-      },
-      step: (log) => forwarder.step(log),
-      epoch: (log) => forwarder.epoch(log),
-      boundary: (position) => forwarder.boundary(position),
-    });
-  } finally {
-    forwarder.flush();
-    (listener as unknown as Comlink.Remote<DistillListener>)[Comlink.releaseProxy]();
+    (listener as unknown as Comlink.Remote<RunProgressListener>)[Comlink.releaseProxy]();
   }
 }
 
@@ -174,20 +158,17 @@ const api: EngineApi = {
   async presets() {
     return session.presets();
   },
-  startTraining: (config, listener) => reportTo(listener, (run) => session.startRun(config, run)),
-  resumeTraining: (role, listener) => reportTo(listener, (run) => session.resumeRun(role, run)),
-  async pauseTraining(role) {
-    session.pauseRun(role);
+  startRun: (lane, config, listener) => reportTo(listener, (run) => session.startRun(lane, config, run)),
+  resumeRun: (lane, listener) => reportTo(listener, (run) => session.resumeRun(lane, run)),
+  async pauseRun(lane) {
+    session.pauseRun(lane);
   },
-  async stopTraining(role) {
-    session.stopRun(role);
+  async stopRun(lane) {
+    session.stopRun(lane);
   },
-  async savedRuns() {
-    const runs = await Promise.all([session.savedRun('teacher'), session.savedRun('student')]);
-    return runs.filter((run) => run !== null);
-  },
-  restoreSavedRun: (role) => session.restoreSavedRun(role),
-  discardSavedRun: (role) => session.discardSavedRun(role),
+  savedRuns: () => session.savedRuns(),
+  restoreSavedRun: (lane) => session.restoreSavedRun(lane),
+  discardSavedRun: (lane) => session.discardSavedRun(lane),
   exportModel: (role) => session.exportModel(role),
   loadShippedTeacher: () => session.loadShippedTeacher(),
   async importTeacher(files) {
@@ -207,14 +188,6 @@ const api: EngineApi = {
   },
   async distillMethods() {
     return session.distillMethods();
-  },
-  startDistill: (config, listener) => reportDistill(listener, (run) => session.startDistill(config, run)),
-  resumeDistill: (listener) => reportDistill(listener, (run) => session.resumeDistill(run)),
-  async pauseDistill() {
-    session.pauseDistill();
-  },
-  async stopDistill() {
-    session.stopDistill();
   },
   teacherLogits: async () => transferLogits(await session.teacherLogits()),
   studentLogits: async (source) => transferLogits(await session.studentLogits(source)),
@@ -261,6 +234,7 @@ const api: EngineApi = {
       images.map((s) => s.rgba.buffer as ArrayBuffer),
     );
   },
+  reportCard: () => session.reportCard(),
   benchmark: (presetId, options) => benchmarkTrainingStep(presetId, options),
 };
 

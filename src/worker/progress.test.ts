@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EpochLog, StepLog } from '../engine/training/trainer';
-import type { RunPosition } from '../engine/training/trainingRun';
+import type { RunPosition } from '../engine/run/runTypes';
 import {
   etaSeconds,
   imagesDone,

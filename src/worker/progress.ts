@@ -4,7 +4,7 @@
  * clock is passed in, so the unit tests drive it.
  */
 import type { EpochLog, StepLog } from '../engine/training/trainer';
-import type { RunPosition } from '../engine/training/trainingRun';
+import type { RunPosition } from '../engine/run/runTypes';
 
 export interface ProgressUpdate {
   /** Step logs since the previous update, in order. */

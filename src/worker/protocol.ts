@@ -13,7 +13,7 @@ import type {
   GalleryAnchor,
   GalleryImage,
 } from '../engine/distill/anchorGallery';
-import type { DistillConfig, DistillMethodInfo } from '../engine/distill/distillRun';
+import type { DistillConfig, DistillMethodInfo } from '../engine/run/runSpec';
 import type { MethodParam } from '../engine/distill/method';
 import type { SampleImage } from '../engine/data/samples';
 import type { DatasetSummary } from '../engine/data/stats';
@@ -30,6 +30,7 @@ import type {
   ReliabilityBin,
 } from '../engine/ood/oodTypes';
 import type { ModelRole } from '../engine/models/presets';
+import type { ReportCard } from '../engine/report/reportCard';
 import type {
   DistillSetup,
   RestoredRun,
@@ -40,7 +41,7 @@ import type {
 import type { TrainConfig } from '../engine/training/hyperparams';
 import type { NamedFile, PresetInfo } from '../engine/training/labModels';
 import type { EpochLog, StepLog } from '../engine/training/trainer';
-import type { RunEnd, RunPosition } from '../engine/training/trainingRun';
+import type { RunEnd, RunLane, RunPosition } from '../engine/run/runTypes';
 import type { ProgressUpdate } from './progress';
 
 export type {
@@ -61,8 +62,10 @@ export type {
   PreparedSetId,
   PresetInfo,
   ProgressUpdate,
+  ReportCard,
   RestoredRun,
   RunEnd,
+  RunLane,
   RunPosition,
   SampleImage,
   SavedRunSummary,
@@ -75,27 +78,22 @@ export type {
   TrainConfig,
 };
 
-/**
- * Where a run reports to, passed wrapped in `Comlink.proxy`: the Worker calls it without waiting for the UI.
- * Updates come batched, a few per second at most.
- */
-export interface TrainingListener {
-  progress(update: ProgressUpdate): void;
-  /** The run went back to its last good checkpoint (resuming after a non-finite loss): curves start over from these. */
-  rewound(restored: Pick<RestoredRun, 'steps' | 'epochs' | 'position'>): void;
-}
+/** What the Teacher and Student panels run: the model on its labels alone (the registry's `ce` method). */
+export const TRAIN_ON_LABELS = { method: 'ce', params: {}, labelledFraction: 1 } as const;
 
-/** A distillation's progress: the training run's, plus the mean time of a step (warm-up excluded). */
-export interface DistillProgress extends ProgressUpdate {
+/** A run's progress: the trainer's, plus the mean time of a step (warm-up excluded). */
+export interface RunProgress extends ProgressUpdate {
   /** Mean milliseconds per training step so far; null until measured. */
   readonly msPerStep: number | null;
 }
 
-/** Where a distillation reports to, passed wrapped in `Comlink.proxy` (as TrainingListener). */
-export interface DistillListener {
+/** Where a run reports to, passed wrapped in `Comlink.proxy`. */
+export interface RunProgressListener {
   /** The method is set up (AKD: its anchors chosen) and the first step is next. Sent once, by a start. */
   ready(setup: DistillSetup): void;
-  progress(update: DistillProgress): void;
+  progress(update: RunProgress): void;
+  /** The run went back to its last good checkpoint (resuming after a non-finite loss): curves start over from these. */
+  rewound(restored: Pick<RestoredRun, 'steps' | 'epochs' | 'position'>): void;
 }
 
 /** Where an anchor preview reports how many training images the teacher has read (Comlink.proxy). */
@@ -130,19 +128,23 @@ export interface EngineApi {
 
   /** Every model preset with its parameter count and FLOPs per image. */
   presets(): Promise<PresetInfo[]>;
-  /** Trains a new model for `config.role` on the active dataset; resolves when the run pauses or ends. */
-  startTraining(config: TrainConfig, listener: TrainingListener): Promise<RunEnd>;
-  /** Continues a paused run; resolves when it pauses again or ends. */
-  resumeTraining(role: ModelRole, listener: TrainingListener): Promise<RunEnd>;
-  /** Asks the role's run to pause after its current step; its start/resume call then resolves 'paused'. */
-  pauseTraining(role: ModelRole): Promise<void>;
-  /** Ends the role's run (saving a checkpoint when it is running); the trained model stays. */
-  stopTraining(role: ModelRole): Promise<void>;
-  /** The runs saved in this browser (one per role at most), for the resume offer. */
+  /**
+   * Starts a run in a lane on the active dataset: the Teacher and Student panels train on labels (`ce`), the
+   * Distillation panel by any method from the current teacher. Resolves when the run pauses or ends; bad
+   * settings are refused with the form's reasons. The lane's previous run is replaced.
+   */
+  startRun(lane: RunLane, config: DistillConfig, listener: RunProgressListener): Promise<RunEnd>;
+  /** Continues the lane's paused run; resolves when it pauses again or ends. */
+  resumeRun(lane: RunLane, listener: RunProgressListener): Promise<RunEnd>;
+  /** Asks the lane's run to pause after its current step; its start/resume call then resolves 'paused'. */
+  pauseRun(lane: RunLane): Promise<void>;
+  /** Ends the lane's run (saving a checkpoint when it is running); the trained model stays. */
+  stopRun(lane: RunLane): Promise<void>;
+  /** The runs saved in this browser (one per lane at most), for the resume offer. */
   savedRuns(): Promise<SavedRunSummary[]>;
-  /** Loads the role's saved run as a paused run: its settings, curves and position. */
-  restoreSavedRun(role: ModelRole): Promise<RestoredRun>;
-  discardSavedRun(role: ModelRole): Promise<void>;
+  /** Loads the lane's saved run as a paused run: its settings, curves and position. */
+  restoreSavedRun(lane: RunLane): Promise<RestoredRun>;
+  discardSavedRun(lane: RunLane): Promise<void>;
   /** The role's current model as model.json + weights.bin. */
   exportModel(role: ModelRole): Promise<NamedFile[]>;
   /**
@@ -160,17 +162,6 @@ export interface EngineApi {
   cancelTeacherMeasurement(): Promise<void>;
   /** Every distillation method (registry order) with its declared parameters, as plain data. */
   distillMethods(): Promise<DistillMethodInfo[]>;
-  /**
-   * Distils the current teacher into a new student on the active dataset (`ce`: the student alone, the
-   * baseline); resolves when the run pauses or ends. Bad settings are refused with the form's reasons.
-   */
-  startDistill(config: DistillConfig, listener: DistillListener): Promise<RunEnd>;
-  /** Continues the paused distillation; resolves when it pauses again or ends. */
-  resumeDistill(listener: DistillListener): Promise<RunEnd>;
-  /** Asks the distillation to pause after its current step. */
-  pauseDistill(): Promise<void>;
-  /** Ends the distillation (at its next step when running). */
-  stopDistill(): Promise<void>;
   /**
    * The current teacher's logits on every test image of the active dataset (the temperature explorer's cache:
    * computed once per teacher, dataset and weights, in slices); `logits` and `labels` are transferred.
@@ -196,6 +187,11 @@ export interface EngineApi {
   runOod(request: OodRequest, listener: OodListener): Promise<OodResult | null>;
   /** Ends the OoD analysis in flight at its next batch. */
   cancelOod(): Promise<void>;
+  /**
+   * The report card of the current teacher and the latest distillation's student: costs, saved sizes, latency at
+   * batch 1 and 64 on the active backend, test accuracy and the ratios; refused while a run trains.
+   */
+  reportCard(): Promise<ReportCard>;
   /** Training-step speed of a preset on the active backend (for `npm run bench`; not used by the UI). */
   benchmark(
     presetId: string,

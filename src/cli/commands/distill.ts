@@ -1,18 +1,19 @@
-import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../engine/backend/chooseBackend';
 import { isPreparedSetId, PREPARED_SET_IDS } from '../../engine/data/prepared';
-import { createDistillation, type DistillSettings, timedHooks } from '../../engine/distill/distillRun';
 import { type DistillMethod, MethodParamError, validateParams } from '../../engine/distill/method';
-import { encodeMethodCheckpoint, METHOD_FILES } from '../../engine/distill/methodCheckpoint';
+import { METHOD_FILES } from '../../engine/distill/methodCheckpoint';
 import { DISTILL_METHODS } from '../../engine/distill/registry';
 import { flopsPerImage, MODEL_PRESETS } from '../../engine/models/presets';
-import { CHECKPOINT_FILES, type CheckpointStore, saveCheckpoint } from '../../engine/training/checkpoint';
+import { LabRun, type RunTeacher } from '../../engine/run/labRun';
+import type { DistillSettings } from '../../engine/run/runSpec';
+import { logEveryFor } from '../../engine/run/runTypes';
+import { CHECKPOINT_FILES } from '../../engine/training/checkpoint';
 import type { TrainConfig } from '../../engine/training/hyperparams';
 import { loadTeacher } from '../../engine/training/labModels';
-import { StepTimer } from '../../engine/training/stepTimer';
-import { folderStore } from '../checkpointDir';
+import { folderSlot, folderStore } from '../checkpointDir';
 import { loadPreparedFromDisk } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';
+import { limitStepsOf, runToEnd, wholeNumber } from '../runLoop';
 import { jsonLine, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
 import { UsageError } from '../usage';
 
@@ -22,12 +23,16 @@ export const DISTILL_USAGE = `npm run cli -- distill --method NAME [--param name
     [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|onecycle|constant]
     [--momentum M] [--weight-decay W] [--no-augment] [--seed S] [--labelled 1|0.2|0]
     [--set ${PREPARED_SET_IDS.join('|')}] [--out DIR] [--backend wasm|cpu|webgpu] [--limit-steps N]
+  npm run cli -- distill --resume DIR [--teacher DIR] [--epochs N] [--limit-steps N]
   Distils the teacher in --teacher DIR (model.json + weights.bin of a teacher preset) into a new student (default
   cnn-small) with one method; prints one JSON line per logged step (every named loss term) and per epoch, as
-  train does. Saves a checkpoint in the --out folder at every epoch end and on Ctrl-C: the student in the tfjs
-  format, the method's own state in ${METHOD_FILES.json} + ${METHOD_FILES.bin}. --labelled: the share of training
-  labels used (class-balanced). ce (the student alone, the baseline) needs no --teacher.
-  --limit-steps N (for tests and quick looks): end after N steps in all, with a checkpoint and the test accuracy.
+  train does. Saves a checkpoint in the --out folder at every epoch end, every 30 s of training and on Ctrl-C
+  or SIGTERM (within one step; exit 130; a second Ctrl-C quits at once): the student in the tfjs format, the
+  method's own state in ${METHOD_FILES.json} + ${METHOD_FILES.bin}. --resume DIR continues such a checkpoint
+  exactly where it stood (a distillation needs its --teacher again). --labelled: the share of training labels
+  used (class-balanced). ce (the student alone, the baseline) needs no --teacher.
+  --limit-steps N (for tests and quick looks): end after N steps of this call, with a checkpoint and the test
+  accuracy.
   Methods and their parameters (defaults):
 ${DISTILL_METHODS.map((m) => `    ${m.id}${m.params.length ? `: ${m.params.map((p) => `${p.name}=${p.default}`).join(', ')}` : ''}`).join('\n')}`;
 
@@ -37,10 +42,9 @@ export interface DistillOptions extends TrainingOptions {
   teacher?: string;
   student?: string;
   labelled?: string;
+  resume?: string;
   'limit-steps'?: string;
 }
-
-const line = jsonLine;
 
 /** The method by id; an unknown one is a usage error listing the valid ids. */
 function methodOf(id: string | undefined): DistillMethod {
@@ -99,141 +103,78 @@ function settingsOf(options: DistillOptions): DistillSettings {
   return { method: method.id, params, labelledFraction: labelled, train };
 }
 
-/** A folder store that writes the method's files with every checkpoint. */
-function withMethodFiles(
-  store: CheckpointStore,
-  methodFiles: () => Promise<Record<string, Uint8Array | string>>,
-) {
-  return {
-    ...store,
-    write: async (files: Record<string, Uint8Array | string>) =>
-      store.write({ ...files, ...(await methodFiles()) }),
-  };
+/** The teacher in `dir` (model.json + weights.bin of a teacher preset), as a run records it. */
+async function teacherFrom(dir: string): Promise<RunTeacher> {
+  const store = folderStore(dir);
+  const { model, preset } = await loadTeacher(
+    await store.read(CHECKPOINT_FILES.model),
+    await store.read(CHECKPOINT_FILES.weights),
+    `${dir}/${CHECKPOINT_FILES.model}`,
+  );
+  return { model, preset, source: dir };
 }
 
+/** A distillation (or, with `ce`, the student alone): one pipeline with `train`, src/engine/run/. */
 export async function distillCommand(options: DistillOptions): Promise<number> {
   const set = options.set ?? 'embedded';
   if (!isPreparedSetId(set)) throw new UsageError(`--set must be one of ${PREPARED_SET_IDS.join(', ')}`);
-  const limit = options['limit-steps'] === undefined ? null : Number(options['limit-steps']);
-  if (limit !== null && !(Number.isInteger(limit) && limit >= 1))
-    throw new UsageError(`--limit-steps must be a whole number >= 1; got ${options['limit-steps']}`);
+  const limitSteps = limitStepsOf(options['limit-steps']);
   // Every setting is checked before the backend starts or any data is read.
-  const settings = settingsOf(options);
-  const { train: config } = settings;
+  const settings = options.resume ? null : settingsOf(options);
   const backend = await startNodeBackend(options.backend as BackendName | undefined);
-  let teacher: { model: tf.LayersModel; preset: string } | null = null;
-  if (options.teacher) {
-    const store = folderStore(options.teacher);
-    teacher = await loadTeacher(
-      await store.read(CHECKPOINT_FILES.model),
-      await store.read(CHECKPOINT_FILES.weights),
-      `${options.teacher}/${CHECKPOINT_FILES.model}`,
-    );
-  }
+  const logEvery = logEveryFor(backend.backend);
+  const teacher = options.teacher ? await teacherFrom(options.teacher) : null;
   const dataset = await loadPreparedFromDisk(set);
-  const out = options.out ?? `checkpoints/distill-${settings.method}-${config.model}-seed${config.seed}`;
-  // ce never uses a teacher, even when one is given.
-  const distillation = await createDistillation(
-    settings,
-    dataset,
-    settings.method === 'ce' ? null : (teacher?.model ?? null),
-  );
-  const { student, instance, optimizer, trainer } = distillation;
-  line({
-    kind: 'start',
-    backend: backend.backend,
-    adapter: backend.adapter,
-    set,
-    trainSize: dataset.train.count,
-    testSize: dataset.test.count,
-    method: settings.method,
-    params: settings.params,
-    labelledFraction: settings.labelledFraction,
-    labelledCount: distillation.labelledCount,
-    teacher: teacher && settings.method !== 'ce' ? { dir: options.teacher, preset: teacher.preset } : null,
-    student: config.model,
-    parameters: student.countParams(),
-    flopsPerImage: flopsPerImage(student),
-    setupSeconds: distillation.setupSeconds,
-    out,
-    config,
-  });
-  const methodInfo = {
-    method: settings.method,
-    params: settings.params,
-    labelledFraction: settings.labelledFraction,
-    teacher:
-      teacher && settings.method !== 'ce' ? { preset: teacher.preset, source: options.teacher! } : null,
-  };
-  const store = withMethodFiles(folderStore(out), async () => {
-    const { json, bin } = encodeMethodCheckpoint(methodInfo, (await instance.state?.()) ?? {});
-    return { [METHOD_FILES.json]: json, [METHOD_FILES.bin]: bin };
-  });
-  const save = () => saveCheckpoint(store, student, optimizer, { config, state: trainer.state });
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const timer = new StepTimer(() => performance.now());
-  let steps = 0;
-  const outcome = await trainer.run(
-    timedHooks(timer, {
-      onStep: line,
-      onEpoch: async (log) => {
-        line(log);
-        await save();
-      },
-      atBoundary: () => {
-        if (interrupted || (limit !== null && steps >= limit)) return true;
-        steps += 1;
-        return false;
-      },
-    }),
-  );
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  const position = { epoch: trainer.state.epoch, stepInEpoch: trainer.state.stepInEpoch };
+  let run: LabRun;
   try {
-    if (outcome.kind === 'stopped' && interrupted) {
-      await save();
-      line({ kind: 'stopped', ...position, checkpoint: out, msPerStep: timer.msPerStep });
-      return 130;
-    }
-    if (outcome.kind === 'nan') {
-      line({
-        ...outcome,
-        kind: 'error',
-        message: `loss term "${outcome.term}" is not finite at epoch ${outcome.epoch}, step ${outcome.step}; training stopped, the last good checkpoint (end of epoch ${trainer.state.epochs.length}) stays in ${out}`,
-      });
-      return 1;
-    }
-    if (outcome.kind === 'stopped') {
-      // --limit-steps: a checkpoint where it stopped, and the test accuracy there.
-      await save();
-      const { accuracy } = await trainer.evaluate(dataset.test);
-      line({
-        kind: 'done',
-        ...position,
-        limitSteps: limit,
-        testAccuracy: accuracy,
-        checkpoint: out,
-        msPerStep: timer.msPerStep,
-        numTensors: tf.memory().numTensors,
-      });
-      return 0;
-    }
-    line({
-      kind: 'done',
-      epochs: trainer.state.epoch,
-      checkpoint: out,
-      msPerStep: timer.msPerStep,
-      numTensors: tf.memory().numTensors,
+    run = settings
+      ? await LabRun.start(
+          { ...settings, train: { ...settings.train, logEvery } },
+          dataset,
+          teacher,
+          folderSlot(
+            options.out ??
+              `checkpoints/distill-${settings.method}-${settings.train.model}-seed${settings.train.seed}`,
+          ),
+        )
+      : await LabRun.restore(folderSlot(options.resume!), dataset, teacher, {
+          logEvery,
+          epochs: options.epochs === undefined ? undefined : wholeNumber(options.epochs, '--epochs'),
+        });
+  } catch (error) {
+    teacher?.model.dispose();
+    throw error;
+  }
+  const { config } = run;
+  const out =
+    options.out ??
+    options.resume ??
+    `checkpoints/distill-${run.settings.method}-${config.model}-seed${config.seed}`;
+  try {
+    jsonLine({
+      kind: 'start',
+      backend: backend.backend,
+      adapter: backend.adapter,
+      set,
+      trainSize: dataset.train.count,
+      testSize: dataset.test.count,
+      method: run.settings.method,
+      params: run.settings.params,
+      labelledFraction: run.settings.labelledFraction,
+      labelledCount: run.labelledCount,
+      teacher: run.usesTeacher && teacher ? { dir: teacher.source, preset: teacher.preset } : null,
+      student: config.model,
+      parameters: run.model.countParams(),
+      flopsPerImage: flopsPerImage(run.model),
+      setupSeconds: run.setupSeconds,
+      resumedFromEpoch: run.state.epoch,
+      resumedFromStep: run.state.stepInEpoch,
+      out,
+      config,
     });
-    return 0;
+    return await runToEnd(run, dataset, { out, limitSteps });
   } finally {
-    distillation.dispose();
+    run.dispose();
     teacher?.model.dispose();
   }
 }

@@ -73,14 +73,15 @@ describe('the temperature explorer in the session', () => {
       epochs: 1,
       batchSize: 32,
     };
-    const end = await lab.startDistill(
+    const end = await lab.startRun(
+      'distill',
       { method: 'kd', params: {}, labelledFraction: 1, train },
       {
         ...silent,
         boundary: (p) => {
           if (!pausedOnce && p.stepInEpoch === 1) {
             pausedOnce = true;
-            lab.pauseDistill();
+            lab.pauseRun('distill');
           }
         },
       },
@@ -89,7 +90,9 @@ describe('the temperature explorer in the session', () => {
     const early = await lab.studentLogits('distillation');
     expect(early.model).toBe('kd student, epoch 0 of 1, step 1');
     expect((await lab.studentLogits('distillation')).logits).toEqual(early.logits);
-    expect(await lab.resumeDistill({ ...silent, boundary: () => undefined })).toEqual({ kind: 'done' });
+    expect(await lab.resumeRun('distill', { ...silent, boundary: () => undefined })).toEqual({
+      kind: 'done',
+    });
     const done = await lab.studentLogits('distillation');
     expect(done.model).toBe('kd student, epoch 1 of 1');
     expect(done.logits).toHaveLength(600);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Dataset, type ImageSplit, imageToRgba } from '../data/cifar10';
 import type { SampleImage } from '../data/samples';
 import { makeBatch } from '../training/batches';
-import type { YieldToHost } from '../training/trainingRun';
+import type { YieldToHost } from '../run/runTypes';
 
 /** Logits of one model on every test image of a dataset, as the Worker sends them to the UI. */
 export interface SplitLogits {
@@ -87,16 +87,22 @@ export class LogitsCache {
         if (this.byModel.get(model) === cached) this.byModel.delete(model);
       });
     }
-    const logits = (await cached.logits).slice();
-    return {
-      model: name,
-      datasetId: dataset.id,
-      classes: logits.length / test.count,
-      count: test.count,
-      logits,
-      labels: test.labels.slice(),
-    };
+    return splitLogitsOf(name, dataset, await cached.logits);
   }
+}
+
+/** A model's logits on the test split as the explorer receives them (a copy, ready to transfer to the UI). */
+export function splitLogitsOf(name: string, dataset: Dataset, logits: Float32Array): SplitLogits {
+  const { test } = dataset;
+  if (test.count === 0) throw new Error(`${dataset.name} has no test images to show`);
+  return {
+    model: name,
+    datasetId: dataset.id,
+    classes: logits.length / test.count,
+    count: test.count,
+    logits: logits.slice(),
+    labels: test.labels.slice(),
+  };
 }
 
 /** Chosen test images, ready to draw; each index is checked against the split. */

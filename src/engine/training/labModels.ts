@@ -7,7 +7,7 @@ import { IMAGE_BYTES, type ImageSplit } from '../data/cifar10';
 import { flopsPerImage, MODEL_PRESETS, type ModelRole } from '../models/presets';
 import { checkArchitecture, loadModel, modelFiles, modelMetadata, storedAccuracies } from './checkpoint';
 import { evaluateModel } from './trainer';
-import type { YieldToHost } from './trainingRun';
+import type { YieldToHost } from '../run/runTypes';
 
 /** A preset as the UI shows it: plain numbers, so the UI needs no tfjs. */
 export interface PresetInfo {

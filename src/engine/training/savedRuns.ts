@@ -12,7 +12,8 @@ export interface RunSlot extends CheckpointStore {
   clear(): Promise<void>;
 }
 
-export type RunSlots = (role: 'teacher' | 'student') => RunSlot;
+/** A slot per lane of the lab ('teacher', 'student', 'distill'). */
+export type RunSlots = (lane: 'teacher' | 'student' | 'distill') => RunSlot;
 
 /** The lab's own file beside the tfjs checkpoint: which dataset the run trains on, and when it was saved. */
 export const RUN_CONTEXT_FILE = 'lab.json';
