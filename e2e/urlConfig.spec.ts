@@ -58,6 +58,12 @@ test('Copy link: a non-default method, temperature, student and seed come back w
   // The address bar follows the form (debounced) too.
   await expect(page).toHaveURL(link);
 
+  // A value the form refuses stays out of the link, and the status says so.
+  await page.getByTestId('distill-lr').fill('fast');
+  await page.getByTestId('copy-link').click();
+  await expect(status).toContainText('values the form refuses are left out of the link');
+  expect(new URL((await status.getAttribute('data-link'))!).searchParams.has('lr')).toBe(false);
+
   const copy = await context.newPage();
   await openDistillForm(copy, new URL(link).search);
   await expect(copy.getByTestId('distill-method')).toHaveValue('dkd');

@@ -3,11 +3,13 @@
  * distillation form is applied once the methods and presets are known; from then on every edit is written back
  * (history.replaceState, debounced, no history entries), and "Copy link" copies it.
  */
+import { CONFIG_SETTINGS } from '../engine/config/training';
 import { checkParams } from './distillForm';
 import { liveRun } from './distillState';
 import { useDistillStore } from './distillStores';
 import { reportError, useBackendStore, useDatasetStore } from './stores';
 import { usePresetStore } from './trainingStores';
+import { settingProblem } from './trainForm';
 import { distillFromUrl, distillToUrl, formatUrlConfig, parseUrlConfig } from './urlConfig';
 
 /** How long the URL waits for typing to settle before it is rewritten. */
@@ -94,7 +96,6 @@ export function linkCaveat(): string | null {
   const state = useDistillStore.getState();
   const method = state.methods?.find((m) => m.id === state.methodId);
   const refusedParams = method ? !checkParams(method, state.paramTexts[method.id] ?? {}).values : false;
-  const url = distillToUrl(state);
-  const refusedSettings = Object.keys(url.settings).length < Object.keys(state.form).length - 1;
+  const refusedSettings = CONFIG_SETTINGS.some(({ key }) => settingProblem(key, state.form[key]) !== null);
   return refusedParams || refusedSettings ? 'values the form refuses are left out of the link' : null;
 }
