@@ -74,15 +74,12 @@ describe('npm run cli -- reproduce', () => {
     const ceDone = await stat(join(work, 'ce-seed1', 'ood.json'));
     const kdTrained = await stat(join(work, 'kd-seed1', 'distill.json'));
 
-    // Cut short after kd's training: the same command keeps ce whole and kd's training, and runs kd's OoD analysis.
-    await rm(join(work, 'kd-seed1', 'ood.json'));
+    // The same command again: every run is kept (each phase's result file), nothing is trained or analysed.
     const second = await cli(...base, '--methods', 'ce,kd', '--jobs', '2');
     expect(second.stderr).not.toContain('error');
     expect(second.code).toBe(0);
-    expect(second.stderr).toContain('ce seed 1: done (kept from an earlier run)');
-    expect(second.stderr).not.toMatch(/kd seed 1: epoch/);
-    expect(second.stderr).toMatch(/kd seed 1: trained \(test top-1 [\d.]+%\); OoD analysis/);
-    expect(second.stderr).toMatch(/kd seed 1: done in \d+ s/);
+    expect(second.stderr.match(/done \(kept from an earlier run\)/g)).toHaveLength(2);
+    expect(second.stderr).not.toMatch(/epoch|OoD analysis/);
     expect((await stat(join(work, 'ce-seed1', 'ood.json'))).mtimeMs).toBe(ceDone.mtimeMs);
     expect((await stat(join(work, 'kd-seed1', 'distill.json'))).mtimeMs).toBe(kdTrained.mtimeMs);
 

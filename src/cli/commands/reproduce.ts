@@ -90,19 +90,23 @@ export async function reproduceCommand(options: ReproduceOptions, argv: readonly
         settings: { spec, ood: oodOptions },
         run: async (memo, progress, dir) => {
           const checkpoint = join(dir, 'checkpoint');
-          const training = await memo('distill', async () => {
-            const outcome = await runDistill(spec, checkpoint, (p) => progress(trainingText(p), 'training'));
-            if (outcome.status === 'stopped') throw new JobStopped();
-            if (outcome.status !== 'ok') throw new Error(outcome.message ?? outcome.status);
-            return outcome;
+          const training = await memo(
+            'distill',
+            async () => {
+              const outcome = await runDistill(spec, checkpoint, (p) =>
+                progress(trainingText(p), 'training'),
+              );
+              if (outcome.status === 'stopped') throw new JobStopped();
+              if (outcome.status !== 'ok') throw new Error(outcome.message ?? outcome.status);
+              return outcome;
+            },
+            spec,
+          );
+          const analysis = await memo('ood', () => {
+            const top1 = ((training.testAccuracy ?? 0) * 100).toFixed(1);
+            progress(`trained (test top-1 ${top1}%); OoD analysis`, 'ood');
+            return runOod(checkpoint, oodOptions, join(grid.work, `teacher-anchors-${grid.set}.json`));
           });
-          progress(
-            `trained (test top-1 ${((training.testAccuracy ?? 0) * 100).toFixed(1)}%); OoD analysis`,
-            'ood',
-          );
-          const analysis = await memo('ood', () =>
-            runOod(checkpoint, oodOptions, join(grid.work, `teacher-anchors-${grid.set}.json`)),
-          );
           return { method, seed, training, ood: analysis };
         },
       };

@@ -66,11 +66,15 @@ export async function runGrid<R>(
         const dir = join(options.work, job.id);
         const kept = memoIn(dir, job.settings);
         let ran = false;
-        const memo: Memo = (phase, fn) =>
-          kept(phase, () => {
-            ran = true;
-            return fn();
-          });
+        const memo: Memo = (phase, fn, settings) =>
+          kept(
+            phase,
+            () => {
+              ran = true;
+              return fn();
+            },
+            settings,
+          );
         try {
           const result = await job.run(memo, progress, dir);
           results.set(job.id, result);

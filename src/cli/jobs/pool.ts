@@ -25,23 +25,25 @@ export async function runPool<T, R>(
   return results;
 }
 
-/** Runs `fn` unless `<dir>/<phase>.json` holds its result for the same settings; writes it when it succeeds. */
-export type Memo = <R>(phase: string, fn: () => Promise<R>) => Promise<R>;
+/**
+ * Runs `fn` unless `<dir>/<phase>.json` holds its result for the same settings (the job's, or the phase's own
+ * when given: a training need not rerun when only its analysis changed); writes it when it succeeds.
+ */
+export type Memo = <R>(phase: string, fn: () => Promise<R>, settings?: unknown) => Promise<R>;
 
 interface Stored<R> {
   readonly settings: unknown;
   readonly result: R;
 }
 
-export function memoIn(dir: string, settings: unknown): Memo {
-  const same = JSON.stringify(settings);
-  return async <R>(phase: string, fn: () => Promise<R>): Promise<R> => {
+export function memoIn(dir: string, jobSettings: unknown): Memo {
+  return async <R>(phase: string, fn: () => Promise<R>, settings: unknown = jobSettings): Promise<R> => {
     const path = join(dir, `${phase}.json`);
     const kept = await readFile(path, 'utf8').then(
       (text) => JSON.parse(text) as Stored<R>,
       () => null,
     );
-    if (kept && JSON.stringify(kept.settings) === same) return kept.result;
+    if (kept && JSON.stringify(kept.settings) === JSON.stringify(settings)) return kept.result;
     const result = await fn();
     await mkdir(dir, { recursive: true });
     // Written whole, then renamed: a killed run never leaves half a result behind.
@@ -49,15 +51,6 @@ export function memoIn(dir: string, settings: unknown): Memo {
     await rename(`${path}.partial`, path);
     return result;
   };
-}
-
-/** Whether `<dir>/<phase>.json` holds a result for these settings (a job to keep, not to run). */
-export async function isDone(dir: string, phase: string, settings: unknown): Promise<boolean> {
-  const kept = await readFile(join(dir, `${phase}.json`), 'utf8').then(
-    (text) => JSON.parse(text) as Stored<unknown>,
-    () => null,
-  );
-  return kept !== null && JSON.stringify(kept.settings) === JSON.stringify(settings);
 }
 
 /** Default --jobs: one training per core. */
