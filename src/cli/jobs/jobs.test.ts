@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoIn, runPool } from './pool';
+import { ProgressBoard } from './progress';
 import { spliceSection } from './reportFiles';
 import { spreadWords, statOf } from './summary';
 
@@ -83,5 +84,38 @@ describe('memoIn', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('ProgressBoard', () => {
+  const sink = (isTTY: boolean) => {
+    const written: string[] = [];
+    const stream = { isTTY, columns: 40, write: (s: string) => written.push(s) > 0 };
+    return { written, stream: stream as unknown as NodeJS.WriteStream };
+  };
+
+  it('into a file: a job’s line again only on a new phase or after the interval', () => {
+    let now = 0;
+    const { written, stream } = sink(false);
+    const board = new ProgressBoard(stream, 15_000, () => now);
+    board.update('a', 'a: starting', 'start');
+    board.update('a', 'a: step 1', 'training');
+    now = 5_000;
+    board.update('a', 'a: step 2', 'training'); // same phase, too soon: not printed
+    board.update('b', 'b: starting', 'start');
+    now = 15_000;
+    board.update('a', 'a: step 9', 'training');
+    board.update('a', 'a: done', 'done');
+    expect(written.join('')).toBe('a: starting\na: step 1\nb: starting\na: step 9\na: done\n');
+  });
+
+  it('on a terminal: one line per job, redrawn in place', () => {
+    const { written, stream } = sink(true);
+    const board = new ProgressBoard(stream);
+    board.update('a', 'a: starting', 'start');
+    board.update('b', 'b: starting', 'start');
+    board.update('a', 'a: step 1', 'training');
+    // Each redraw moves up over the lines drawn before and clears them.
+    expect(written.slice(-2)).toEqual(['\x1b[2F\x1b[J', 'a: step 1\nb: starting\n']);
   });
 });
