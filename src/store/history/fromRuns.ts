@@ -4,7 +4,7 @@
  * (done, stopped, failed, or halted by a non-finite loss) and took at least one step becomes a record.
  */
 import type { DistillRunRecord } from '../distillState';
-import type { EpochLog, StepLog } from '../../worker/protocol';
+import { type EpochLog, type StepLog, TRAIN_ON_LABELS } from '../../worker/protocol';
 import type { RunProgressView } from '../runProgress';
 import type { RoleTraining } from '../trainingState';
 import {
@@ -109,12 +109,12 @@ export function fromDistillRun(run: DistillRunRecord, context: RecordContext): H
 /** A panel training as the history sees it. */
 export type TrainingView = RunProgressView & Pick<RoleTraining, 'config' | 'datasetName'>;
 
-/** The record of a Teacher/Student panel training that has ended: method `ce`, all labels, no teacher. */
+/** The record of a Teacher/Student panel training that has ended: on labels alone (TRAIN_ON_LABELS), no teacher. */
 export function fromTraining(training: TrainingView, context: RecordContext): HistoryRun | null {
   const outcome = outcomeOf(training);
   const { config } = training;
   if (!outcome || !config || training.steps.length === 0) return null;
-  const base = { panel: config.role, method: 'ce', config };
+  const base = { panel: config.role, method: TRAIN_ON_LABELS.method, config };
   const datasetName = training.datasetName ?? context.dataset?.name ?? 'unknown';
   return {
     format: RUN_FORMAT,
@@ -124,8 +124,8 @@ export function fromTraining(training: TrainingView, context: RecordContext): Hi
     createdAt: context.now.toISOString(),
     ...base,
     methodLabel: `${config.role} training (cross-entropy)`,
-    params: {},
-    labelledFraction: 1,
+    params: { ...TRAIN_ON_LABELS.params },
+    labelledFraction: TRAIN_ON_LABELS.labelledFraction,
     teacher: null,
     dataset: {
       id: context.dataset && context.dataset.name === datasetName ? context.dataset.id : null,
