@@ -109,7 +109,7 @@ export function fromDistillRun(run: DistillRunRecord, context: RecordContext): H
 /** A panel training as the history sees it. */
 export type TrainingView = RunProgressView & Pick<RoleTraining, 'config' | 'datasetName'>;
 
-/** The record of a Teacher/Student panel training that has ended: on labels alone (TRAIN_ON_LABELS), no teacher. */
+/** The record of a Teacher/Student panel training that has ended: on labels alone, no teacher. */
 export function fromTraining(training: TrainingView, context: RecordContext): HistoryRun | null {
   const outcome = outcomeOf(training);
   const { config } = training;
