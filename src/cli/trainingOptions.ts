@@ -46,14 +46,31 @@ export type TrainingOptions = {
     : string;
 };
 
-/** "[--epochs N] [--batch N] [--optimizer sgd|adam] ... [--no-augment]": the settings' flags for a usage text. */
-export const SETTING_FLAGS_USAGE = TRAIN_SETTINGS.map((setting) =>
-  setting.kind === 'switch'
-    ? `[--no-${setting.flag}]`
-    : setting.kind === 'choice'
-      ? `[--${setting.flag} ${setting.choices.join('|')}]`
-      : `[--${setting.flag} ${setting.integer ? 'N' : 'X'}]`,
-).join(' ');
+/** Wraps usage items into lines of at most `width` characters, continued with a 4-space indent. */
+const wrapUsage = (items: readonly string[], width = 108): string =>
+  items
+    .reduce<string[]>((lines, item) => {
+      const last = lines.at(-1);
+      if (last !== undefined && last.length + 1 + item.length <= width)
+        lines[lines.length - 1] = `${last} ${item}`;
+      else lines.push(item);
+      return lines;
+    }, [])
+    .join('\n    ');
+
+/**
+ * "[--epochs N] [--batch N] [--optimizer sgd|adam] ... [--no-augment]": the settings' flags for a usage text,
+ * from the table (wrapped; continuation lines indented 4 spaces).
+ */
+export const SETTING_FLAGS_USAGE = wrapUsage(
+  TRAIN_SETTINGS.map((setting) =>
+    setting.kind === 'switch'
+      ? `[--no-${setting.flag}]`
+      : setting.kind === 'choice'
+        ? `[--${setting.flag} ${setting.choices.join('|')}]`
+        : `[--${setting.flag} ${setting.integer ? 'N' : 'X'}]`,
+  ),
+);
 
 /** A flag's value as the schema takes it (a number stays a number even when mistyped: the schema names it). */
 function optionValue(setting: Setting, options: TrainingOptions): unknown {

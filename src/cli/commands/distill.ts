@@ -1,6 +1,11 @@
 import type { BackendName } from '../../engine/backend/chooseBackend';
 import { isPreparedSetId, PREPARED_SET_IDS } from '../../engine/data/prepared';
-import { type DistillMethod, MethodParamError, validateParams } from '../../engine/distill/method';
+import {
+  type DistillMethod,
+  LABELLED_FRACTIONS,
+  MethodParamError,
+  validateParams,
+} from '../../engine/distill/method';
 import { METHOD_FILES } from '../../engine/distill/methodCheckpoint';
 import { DISTILL_METHODS } from '../../engine/distill/registry';
 import { flopsPerImage, MODEL_PRESETS } from '../../engine/models/presets';
@@ -14,15 +19,14 @@ import { folderSlot, folderStore } from '../checkpointDir';
 import { loadPreparedFromDisk } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';
 import { limitStepsOf, runToEnd, wholeNumber } from '../runLoop';
-import { jsonLine, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
+import { jsonLine, SETTING_FLAGS_USAGE, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
 import { UsageError } from '../usage';
 
 const STUDENTS = MODEL_PRESETS.filter((p) => p.role === 'student').map((p) => p.id);
 
 export const DISTILL_USAGE = `npm run cli -- distill --method NAME [--param name=value ...] --teacher DIR [--student PRESET]
-    [--epochs N] [--batch B] [--lr X] [--optimizer sgd|adam] [--schedule cosine|step|onecycle|constant]
-    [--momentum M] [--weight-decay W] [--no-augment] [--seed S] [--labelled 1|0.2|0]
-    [--set ${PREPARED_SET_IDS.join('|')}] [--out DIR] [--backend wasm|cpu|webgpu] [--limit-steps N]
+    ${SETTING_FLAGS_USAGE}
+    [--labelled ${LABELLED_FRACTIONS.join('|')}] [--set ${PREPARED_SET_IDS.join('|')}] [--out DIR] [--backend wasm|cpu|webgpu] [--limit-steps N]
   npm run cli -- distill --resume DIR [--teacher DIR] [--epochs N] [--limit-steps N]
   Distils the teacher in --teacher DIR (model.json + weights.bin of a teacher preset) into a new student (default
   cnn-small) with one method; prints one JSON line per logged step (every named loss term) and per epoch, as
@@ -85,7 +89,7 @@ export function paramsOf(method: DistillMethod, pairs: readonly string[] = []): 
 function settingsOf(options: DistillOptions): DistillSettings {
   const method = methodOf(options.method);
   const params = paramsOf(method, options.param);
-  if (method.id !== 'ce' && !options.teacher)
+  if (method.needsTeacher && !options.teacher)
     throw new UsageError('distill needs --teacher DIR (a folder with model.json and weights.bin)');
   const student = options.student ?? 'cnn-small';
   if (!STUDENTS.includes(student)) {

@@ -8,13 +8,12 @@ import { folderSlot } from '../checkpointDir';
 import { loadPreparedFromDisk } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';
 import { limitStepsOf, runToEnd, wholeNumber } from '../runLoop';
-import { jsonLine, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
+import { jsonLine, SETTING_FLAGS_USAGE, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
 import { UsageError } from '../usage';
 
-export const TRAIN_USAGE = `npm run cli -- train --role teacher|student --model PRESET [--epochs N] [--batch B] [--lr X]
-    [--optimizer sgd|adam] [--schedule ${'cosine|step|onecycle|constant'}] [--momentum M] [--weight-decay W]
-    [--no-augment] [--seed S] [--set ${PREPARED_SET_IDS.join('|')}] [--out DIR] [--resume DIR] [--backend wasm|cpu|webgpu]
-    [--limit-steps N]
+export const TRAIN_USAGE = `npm run cli -- train --role teacher|student --model PRESET
+    ${SETTING_FLAGS_USAGE}
+    [--set ${PREPARED_SET_IDS.join('|')}] [--out DIR] [--resume DIR] [--backend wasm|cpu|webgpu] [--limit-steps N]
   Trains a model on the labels; prints one JSON line per logged step and per epoch; saves a checkpoint (tfjs
   model format) in DIR at every epoch end, every 30 s of training, and on Ctrl-C or SIGTERM (within one step;
   then exit 130; a second Ctrl-C quits at once). --resume DIR continues a checkpoint exactly where it stood
