@@ -90,4 +90,7 @@ test('Copy link: a non-default method, temperature, student and seed come back w
     }),
   ).toHaveCount(1);
   expect(await formOf(bad)).toEqual(form);
+  // Named once, then gone from the address bar; the form's own values are written back.
+  await expect(bad).not.toHaveURL(/colour=/);
+  await expect(bad).toHaveURL(/[?&]lr=0\.05(&|$)/);
 });

@@ -101,14 +101,16 @@ describe('URL config: the distillation form', () => {
     expect(state.form).toEqual(defaultForm('resnet8'));
   });
 
-  it('writes a whole form over the one before and leaves values the form refuses out', () => {
+  it('writes a whole form over the one before (unknown keys go, the page’s stay) and leaves refused values out', () => {
     const state = firstVisit();
     const refused = { ...state, form: { ...state.form, learningRate: 'fast' } };
     const query = formatUrlConfig(
       { backend: undefined, set: 'embedded', distill: distillToUrl(refused) },
-      '?lr=0.5&p.alpha=0.3&method=kd',
+      '?lr=0.5&p.alpha=0.3&method=kd&colour=red&present=1',
     );
     const params = new URLSearchParams(query);
+    expect(params.has('colour')).toBe(false);
+    expect(params.get('present')).toBe('1');
     expect(params.get('lr')).toBeNull();
     expect(params.get('p.alpha')).toBe('0.9');
     expect(params.get('epochs')).toBe(state.form.epochs);

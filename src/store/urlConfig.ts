@@ -183,8 +183,9 @@ export function distillToUrl(state: DistillState): DistillUrl {
 }
 
 /**
- * The query string for a config, leaving unrelated parameters as they were. The backend and the dataset are
- * left out at their defaults; the distillation form (when given) is written whole, replacing the one before.
+ * The query string for a config. The backend and the dataset are left out at their defaults; the distillation
+ * form (when given) is written whole, replacing the one before and any key the lab does not know (the page's
+ * own keys, PAGE_KEYS, stay). Without it, other keys are left as they were.
  */
 export function formatUrlConfig(
   config: Pick<UrlConfig, 'backend' | 'set'> & { readonly distill?: DistillUrl },
@@ -197,9 +198,9 @@ export function formatUrlConfig(
   else params.delete('set');
   const { distill } = config;
   if (distill) {
+    // The form replaces the one before; keys the lab does not know (named once when the link was opened) go.
     for (const key of [...params.keys()])
-      if (key.startsWith(PARAM_PREFIX) || (LAB_KEYS.includes(key) && key !== 'backend' && key !== 'set'))
-        params.delete(key);
+      if (key !== 'backend' && key !== 'set' && !PAGE_KEYS.includes(key)) params.delete(key);
     if (distill.method !== undefined) params.set('method', distill.method);
     for (const [name, text] of Object.entries(distill.params)) params.set(`${PARAM_PREFIX}${name}`, text);
     if (distill.model !== undefined) params.set('student', distill.model);
