@@ -76,6 +76,29 @@ export default tseslint.config(
     },
   },
   {
+    // The engine runs in the Worker and in Node: browser storage belongs to its hosts (src/worker/,
+    // src/store/history/), which hand it interfaces such as RunSlots.
+    files: ['src/engine/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'idb', message: 'Browser storage lives in src/worker/ or src/store/, not the engine.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['indexedDB', 'localStorage', 'sessionStorage'].map((name) => ({
+          name,
+          message: 'Browser storage lives in src/worker/ or src/store/, not the engine.',
+        })),
+      ],
+    },
+  },
+  {
     // The contract folder stays tfjs-free and self-contained, so the UI may import it whole.
     files: ['src/engine/config/**/*.ts'],
     ignores: ['**/*.test.ts'],
@@ -85,6 +108,10 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '^@tensorflow/', message: 'src/engine/config/ is tfjs-free: the UI bundle imports it.' },
+            {
+              regex: '^idb$',
+              message: 'Browser storage lives in src/worker/ or src/store/, not the engine.',
+            },
             {
               regex: '^\\.\\./',
               message: 'src/engine/config/ imports only its own files and plain libraries (zod, seedrandom).',

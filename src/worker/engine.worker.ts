@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import { registerFastBatchNormGradient } from '../engine/backend/batchNormGradient';
 import { benchmarkTrainingStep } from '../engine/benchmark';
 import { LabSession, type TeacherFiles } from '../engine/session';
-import { indexedDbRunSlots } from '../engine/training/indexedDbRunSlots';
+import { indexedDbRunSlots } from './indexedDbRunSlots';
 import type { RunEnd } from '../engine/run/runTypes';
 import { pairModelFiles } from './modelFilePair';
 import { ProgressForwarder } from './progress';

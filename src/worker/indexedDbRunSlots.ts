@@ -2,10 +2,11 @@
  * Saved runs in IndexedDB (through `idb`), for the browser's Worker. A save writes its files under a new
  * generation key, and only after that transaction has committed does the slot's pointer move to it; so a tab
  * closed or crashed mid-save keeps the previous checkpoint, and the half-written generation is swept by the
- * next save.
+ * next save. Browser storage is the Worker host's, not the engine's (which also runs in Node for the CLI): the
+ * engine only sees the RunSlots interface (src/engine/training/savedRuns.ts).
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
-import type { RunSlot, RunSlots } from './savedRuns';
+import type { RunSlot, RunSlots } from '../engine/training/savedRuns';
 
 interface CheckpointDb extends DBSchema {
   /** File contents, keyed `<slot>/<generation>/<file name>`. */
