@@ -72,6 +72,7 @@ async function runOne(method: string, student: string, epochs: number): Promise<
   const out = await mkdtemp(join(os.tmpdir(), 'distillery-defaults-'));
   const run = await runDistill({ method, student, epochs, seed: SEED, teacher: TEACHER }, out);
   await rm(out, { recursive: true, force: true });
+  await rm(`${out}.spec.json`, { force: true });
   if (run.status === 'failed') console.error(`${student} ${method} ${epochs} ep failed: ${run.message}`);
   return {
     method,

@@ -91,6 +91,10 @@ describe('npm run cli -- reproduce', () => {
       ood: ['mnist'],
     });
     expect(record.failed).toEqual([]);
+    // The wall time is the first call's: the second one only kept results.
+    expect(record.calls).toHaveLength(1);
+    expect(record.calls[0]).toMatchObject({ jobs: 2, ran: 2 });
+    expect(record.calls[0]!.wallSeconds).toBeGreaterThan(0);
     expect(record.runs.map((r) => r.method).sort()).toEqual(['ce', 'kd']);
     for (const run of record.runs) {
       expect(run.training.steps).toBe(2);

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import type { DistillOutcome, OodOutcome } from './jobs/distillJob';
+import { type GridCall, wallTimeText } from './jobs/grid';
 import { numStat, pctStat, points, type Stat, spreadWords, statOf } from './jobs/summary';
 
 export interface ReproduceRun {
@@ -36,10 +37,8 @@ export interface MethodSummary {
 
 export interface ReproduceRecord {
   readonly command: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly wallSeconds: number;
-  readonly jobs: number;
+  /** The calls that trained or analysed these results (a resumed grid has several); wall time is their sum. */
+  readonly calls: readonly GridCall[];
   readonly machine: string;
   readonly settings: {
     readonly methods: readonly string[];
@@ -148,7 +147,7 @@ export function reproduceMarkdown(record: ReproduceRecord): string {
     record.command,
     '```',
     '',
-    `Wall time ${(record.wallSeconds / 60).toFixed(1)} min with --jobs ${record.jobs} (${record.startedAt} to ${record.finishedAt}; the runs' own time, training and OoD analysis, sums to ${(runSeconds / 60).toFixed(1)} min over every call that made them), on ${record.machine}.`,
+    `${wallTimeText(record.calls)}; the runs' own time (training and OoD analysis, each run's last call) sums to ${(runSeconds / 60).toFixed(1)} min. Measured on ${record.machine}.`,
     '',
     '| method | runs | test top-1 | ECE (15 bins) | ms/step | cost vs KD |',
     '|---|---:|---:|---:|---:|---:|',

@@ -1,5 +1,6 @@
 /** `sweep`'s record and table (issue 12): test top-1 per temperature x alpha, the CE baseline, the best cell. */
 import type { DistillOutcome } from './jobs/distillJob';
+import { type GridCall, wallTimeText } from './jobs/grid';
 import { points } from './jobs/summary';
 
 export interface SweepCell {
@@ -10,10 +11,8 @@ export interface SweepCell {
 
 export interface SweepRecord {
   readonly command: string;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly wallSeconds: number;
-  readonly jobs: number;
+  /** The calls that trained or analysed these results (a resumed grid has several); wall time is their sum. */
+  readonly calls: readonly GridCall[];
   readonly machine: string;
   readonly settings: {
     readonly temperatures: readonly number[];
@@ -67,7 +66,7 @@ export function sweepMarkdown(record: SweepRecord): string {
     record.command,
     '```',
     '',
-    `Wall time ${(record.wallSeconds / 60).toFixed(1)} min with --jobs ${record.jobs} (${record.startedAt} to ${record.finishedAt}), on ${record.machine}.`,
+    `${wallTimeText(record.calls)}. Measured on ${record.machine}.`,
     '',
     `CE baseline: ${pct(base)}.${best ? ` Best cell: T = ${best.temperature}, alpha = ${best.alpha}, ${pct(best.testAccuracy)}${base === null ? '' : ` (${points(best.testAccuracy - base)} points against CE)`}.` : ''}`,
     '',

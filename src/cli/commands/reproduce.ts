@@ -67,7 +67,6 @@ export async function reproduceCommand(options: ReproduceOptions, argv: readonly
     if (!isBuiltInOodSet(set) && !existsSync(set))
       throw new Error(`--ood ${set}: not one of ${BUILT_IN_OOD_SETS.join(', ')}, and no such file`);
 
-  const startedAt = new Date();
   // Seed-major: a reproduction cut short still has every method at the first seeds.
   const jobs: (GridJob<ReproduceRun> & { method: string; seed: number })[] = seeds.flatMap((seed) =>
     methods.map((method) => {
@@ -125,10 +124,7 @@ export async function reproduceCommand(options: ReproduceOptions, argv: readonly
   }
   const record: ReproduceRecord = {
     command: commandOf(argv),
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    wallSeconds: outcome.wallSeconds,
-    jobs: grid.jobs,
+    calls: outcome.calls,
     machine: machineText(),
     settings: {
       methods,
@@ -145,9 +141,7 @@ export async function reproduceCommand(options: ReproduceOptions, argv: readonly
     failed,
   };
   const paths = await writeReport(grid.out, 'reproduce', reproduceMarkdown(record), record);
-  console.error(
-    `reproduce: ${runs.length} of ${jobs.length} runs done in ${(outcome.wallSeconds / 60).toFixed(1)} min; wrote ${paths.md} and ${paths.json}`,
-  );
+  console.error(`reproduce: ${runs.length} of ${jobs.length} runs done; wrote ${paths.md} and ${paths.json}`);
   if (outcome.interrupted) return 130;
   return failed.length ? 1 : 0;
 }

@@ -3,6 +3,7 @@
  * processes plus one `ce` baseline of the same budget, N at a time, resumable (src/cli/jobs/). Tables:
  * src/cli/sweepReport.ts.
  */
+import { BASELINE_METHOD } from '../../engine/config/methods';
 import { validateParams } from '../../engine/distill/method';
 import { findMethod } from '../../engine/distill/registry';
 import { cliCommandText } from '../jobs/childCli';
@@ -85,7 +86,7 @@ export async function sweepCommand(options: SweepOptions, argv: readonly string[
       }),
   });
   const jobs: Job[] = [
-    job(`ce-seed${seed}`, 'ce baseline', spec('ce'), null),
+    job(`${BASELINE_METHOD}-seed${seed}`, `${BASELINE_METHOD} baseline`, spec(BASELINE_METHOD), null),
     ...temperatures.flatMap((temperature) =>
       alphas.map((alpha) =>
         job(
@@ -100,7 +101,6 @@ export async function sweepCommand(options: SweepOptions, argv: readonly string[
       ),
     ),
   ];
-  const startedAt = new Date();
   console.error(
     `sweep: ${jobs.length - 1} cells (T ${temperatures.join(', ')} x alpha ${alphas.join(', ')}) and a ce baseline, ${grid.jobs} at a time; work folder ${grid.work}`,
   );
@@ -117,10 +117,7 @@ export async function sweepCommand(options: SweepOptions, argv: readonly string[
   }
   const record: SweepRecord = {
     command: cliCommandText(['sweep', ...argv]),
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    wallSeconds: outcome.wallSeconds,
-    jobs: grid.jobs,
+    calls: outcome.calls,
     machine: machineText(),
     settings: {
       temperatures,
@@ -139,7 +136,7 @@ export async function sweepCommand(options: SweepOptions, argv: readonly string[
   };
   const paths = await writeReport(grid.out, 'sweep', sweepMarkdown(record), record);
   console.error(
-    `sweep: ${cells.length} of ${jobs.length - 1} cells done in ${(outcome.wallSeconds / 60).toFixed(1)} min; wrote ${paths.md} and ${paths.json}`,
+    `sweep: ${cells.length} of ${jobs.length - 1} cells done; wrote ${paths.md} and ${paths.json}`,
   );
   if (outcome.interrupted) return 130;
   return failed.length ? 1 : 0;

@@ -4,6 +4,10 @@
  * checkpoint (the trust panel's engine: AUROC per OoD set and score, ECE). Shared by `reproduce`, `sweep` and
  * scripts/check-defaults.ts.
  */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { findMethod } from '../../engine/distill/registry';
 import type { EpochLog, StepLog } from '../../engine/training/trainer';
 import { type ChildResult, cliCommandText, failureOf, runCliChild } from './childCli';
 
@@ -15,7 +19,7 @@ export interface DistillSpec {
   readonly seed: number;
   /** Absent: the student's default epochs. */
   readonly epochs?: number;
-  /** Absent (or for ce): no teacher. */
+  /** Absent, or for a method that needs none (the baseline): no teacher. */
   readonly teacher?: string;
   readonly set?: string;
   readonly limitSteps?: number;
@@ -30,11 +34,15 @@ export interface DistillOutcome {
   readonly epochAccuracies: number[];
   readonly finalLoss: number | null;
   readonly msPerStep: number | null;
+  /** Training steps logged by the last call. */
   readonly steps: number;
   /** What the CLI's start line reported it used (the defaults made explicit). */
   readonly learningRate: number | null;
   readonly params: Record<string, number>;
+  /** Seconds of the last call (a resumed run's earlier calls are not counted). */
   readonly seconds: number;
+  /** Whether the last call continued an interrupted run's checkpoint (steps, msPerStep: that call's). */
+  readonly resumed: boolean;
   /** The command, without the --out folder. */
   readonly command: string;
 }
@@ -45,7 +53,7 @@ export function distillArgs(spec: DistillSpec, out: string | null): string[] {
   if (spec.epochs !== undefined) args.push('--epochs', String(spec.epochs));
   args.push('--seed', String(spec.seed));
   for (const [name, value] of Object.entries(spec.params ?? {})) args.push('--param', `${name}=${value}`);
-  if (spec.teacher && spec.method !== 'ce') args.push('--teacher', spec.teacher);
+  if (spec.teacher && findMethod(spec.method).needsTeacher) args.push('--teacher', spec.teacher);
   if (spec.set) args.push('--set', spec.set);
   if (spec.backend) args.push('--backend', spec.backend);
   if (spec.limitSteps !== undefined) args.push('--limit-steps', String(spec.limitSteps));
@@ -62,16 +70,39 @@ export interface TrainingProgress {
   readonly lastTestAccuracy: number | null;
 }
 
-/** Runs the distillation into `out` (a checkpoint left there by an interrupted run is replaced). */
+/** `distill --resume DIR` for a checkpoint of the same spec (a distillation needs its teacher again). */
+function resumeArgs(spec: DistillSpec, out: string): string[] {
+  const args = ['distill', '--resume', out];
+  if (spec.teacher && findMethod(spec.method).needsTeacher) args.push('--teacher', spec.teacher);
+  if (spec.epochs !== undefined) args.push('--epochs', String(spec.epochs));
+  if (spec.set) args.push('--set', spec.set);
+  if (spec.backend) args.push('--backend', spec.backend);
+  return args;
+}
+
+/**
+ * Runs the distillation into `out`. A checkpoint there from an interrupted run of the same spec (the spec is
+ * kept beside it in `<out>.spec.json`) is continued with `distill --resume`; anything else starts afresh. A
+ * --limit-steps run (a test's) always starts afresh: its limit counts the steps of one call.
+ */
 export async function runDistill(
   spec: DistillSpec,
   out: string,
   onProgress: (progress: TrainingProgress) => void = () => undefined,
 ): Promise<DistillOutcome> {
   const started = performance.now();
+  const specFile = `${out}.spec.json`;
+  const keptSpec = await readFile(specFile, 'utf8').catch(() => null);
+  const resume =
+    spec.limitSteps === undefined && keptSpec === JSON.stringify(spec) && existsSync(join(out, 'state.json'));
+  if (!resume) {
+    await mkdir(dirname(specFile), { recursive: true });
+    await writeFile(specFile, JSON.stringify(spec));
+  }
   let epochs = spec.epochs ?? 0;
   let lastTestAccuracy: number | null = null;
-  const result: ChildResult = await runCliChild(distillArgs(spec, out), (line) => {
+  const args = resume ? resumeArgs(spec, out) : distillArgs(spec, out);
+  const result: ChildResult = await runCliChild(args, (line) => {
     if (line.kind === 'start') {
       epochs = (line.config as { epochs: number }).epochs;
     } else if (line.kind === 'epoch') {
@@ -88,10 +119,15 @@ export async function runDistill(
       });
     }
   });
-  return outcomeOf(spec, result, (performance.now() - started) / 1000);
+  return outcomeOf(spec, result, (performance.now() - started) / 1000, resume);
 }
 
-function outcomeOf(spec: DistillSpec, result: ChildResult, seconds: number): DistillOutcome {
+function outcomeOf(
+  spec: DistillSpec,
+  result: ChildResult,
+  seconds: number,
+  resumed: boolean,
+): DistillOutcome {
   const { lines } = result;
   const start = lines.find((l) => l.kind === 'start') as
     { config: { learningRate: number }; params: Record<string, number> } | undefined;
@@ -120,6 +156,7 @@ function outcomeOf(spec: DistillSpec, result: ChildResult, seconds: number): Dis
     learningRate: start?.config.learningRate ?? null,
     params: start?.params ?? {},
     seconds,
+    resumed,
     command: cliCommandText(distillArgs(spec, null)),
   };
 }

@@ -4,6 +4,7 @@
  * children from the terminal (each saves its checkpoint and stops); the grid then starts nothing new and
  * reports what finished. SIGTERM to this process alone is passed on to the children.
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signalChildren } from './childCli';
 import { memoIn, type Memo, runPool } from './pool';
@@ -27,10 +28,47 @@ export interface JobFailure {
 /** Thrown by a job that was stopped (Ctrl-C, SIGTERM): not a failure, not kept. */
 export class JobStopped extends Error {}
 
+/** One call of a grid command that trained or analysed something (a call that only kept results is not one). */
+export interface GridCall {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly wallSeconds: number;
+  readonly jobs: number;
+  /** Jobs it ran a phase of. */
+  readonly ran: number;
+}
+
 export interface GridOutcome<R> {
   readonly results: ReadonlyMap<string, R | JobFailure>;
   readonly interrupted: boolean;
-  readonly wallSeconds: number;
+  /** Every call that made these results, oldest first (kept in `<work>/calls.json`), this one included. */
+  readonly calls: readonly GridCall[];
+}
+
+/** The wall time of a grid: the calls that did work, in all. */
+export const wallSecondsOf = (calls: readonly GridCall[]) => calls.reduce((t, c) => t + c.wallSeconds, 0);
+
+/** The wall time of a grid in words, with each call's span. */
+export function wallTimeText(calls: readonly GridCall[]): string {
+  if (!calls.length) return 'Wall time not recorded (every result was kept from before calls were logged)';
+  const span = (c: GridCall) => `--jobs ${c.jobs}, ${c.startedAt} to ${c.finishedAt}`;
+  const total = `Wall time ${(wallSecondsOf(calls) / 60).toFixed(1)} min`;
+  return calls.length === 1
+    ? `${total} (one call, ${span(calls[0]!)})`
+    : `${total} over ${calls.length} calls that trained or analysed (${calls.map((c) => `${span(c)}: ${(c.wallSeconds / 60).toFixed(1)} min`).join('; ')})`;
+}
+
+async function recordCall(work: string, call: GridCall | null): Promise<GridCall[]> {
+  const path = join(work, 'calls.json');
+  const calls = await readFile(path, 'utf8').then(
+    (text) => JSON.parse(text) as GridCall[],
+    () => [] as GridCall[],
+  );
+  if (!call) return calls;
+  calls.push(call);
+  await mkdir(work, { recursive: true });
+  await writeFile(path, JSON.stringify(calls, null, 1));
+  return calls;
 }
 
 export const isFailure = <R>(r: R | JobFailure | undefined): r is JobFailure =>
@@ -42,6 +80,8 @@ export async function runGrid<R>(
 ): Promise<GridOutcome<R>> {
   const board = options.board ?? new ProgressBoard();
   const started = performance.now();
+  const startedAt = new Date().toISOString();
+  let ranJobs = 0;
   let interrupted = false;
   const onInt = () => {
     interrupted = true;
@@ -76,7 +116,9 @@ export async function runGrid<R>(
             settings,
           );
         try {
-          const result = await job.run(memo, progress, dir);
+          const result = await job.run(memo, progress, dir).finally(() => {
+            if (ran) ranJobs += 1;
+          });
           results.set(job.id, result);
           const seconds = (performance.now() - jobStarted) / 1000;
           progress(ran ? `done in ${seconds.toFixed(0)} s` : 'done (kept from an earlier run)', 'done');
@@ -93,7 +135,14 @@ export async function runGrid<R>(
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
-  return { results, interrupted, wallSeconds: (performance.now() - started) / 1000 };
+  const call: GridCall = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    wallSeconds: (performance.now() - started) / 1000,
+    jobs: options.concurrency,
+    ran: ranJobs,
+  };
+  return { results, interrupted, calls: await recordCall(options.work, ranJobs ? call : null) };
 }
 
 /** A training's progress as one line's text. */
