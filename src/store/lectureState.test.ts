@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_CONFIG } from '../engine/training/hyperparams';
+import { DEFAULT_TRAIN_CONFIG } from '../engine/config/training';
 import type { TrainConfig } from '../worker/protocol';
 import { beginDistillRun, type DistillState, initialDistillState, setRunStatus } from './distillState';
 import { lectureRun, lectureStep, needsBaseline } from './lectureState';

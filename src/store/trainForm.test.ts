@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_CONFIG, defaultTrainConfig } from '../engine/training/hyperparams';
+import { DEFAULT_TRAIN_CONFIG, defaultTrainConfig } from '../engine/config/training';
 import { checkForm, defaultForm, editedForm, formFromConfig, parseNumber } from './trainForm';
 
 describe('parseNumber', () => {
