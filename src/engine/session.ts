@@ -515,11 +515,18 @@ export class LabSession {
   /** The report card of the current teacher and the latest distillation's student (report/reportCard.ts). */
   async reportCard(): Promise<ReportCard> {
     this.refuseWhileTraining('measure the report card');
+    // Refused at once, not after a teacher measurement in flight (inTurn); checked again when its turn comes.
+    const missing = () =>
+      !this.currentTeacher()
+        ? 'there is no teacher yet: load, import or train one'
+        : !this.runs.distill
+          ? 'there is no distilled student yet; start a distillation'
+          : null;
+    if (missing()) throw new Error(missing()!);
     return this.inTurn(() => {
       const teacher = this.currentTeacher();
       const distill = this.runs.distill;
-      if (!teacher) throw new Error('there is no teacher yet: load, import or train one');
-      if (!distill) throw new Error('there is no distilled student yet; start a distillation');
+      if (!teacher || !distill) throw new Error(missing() ?? 'the models changed; measure again');
       const { source, preset } = this.teacherInfoOf(teacher);
       return reportCard(
         { model: teacher.model, name: `${preset} (${source})`, preset, role: 'teacher' },
