@@ -129,6 +129,8 @@ test('a reload after an epoch end offers to resume; Resume restores the curves a
     .poll(() => savedCheckpointFiles(page))
     .toEqual([
       'student/lab.json',
+      'student/method.bin',
+      'student/method.json',
       'student/model.json',
       'student/optimizer.bin',
       'student/optimizer.json',

@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import { BASELINE_METHOD } from '../engine/config/methods';
 import type { RunEnd, RunProgressListener } from '../worker/protocol';
 import { checkParams } from './distillForm';
-import { applyRewind } from './runProgress';
+import { applyRewind, applySaved } from './runProgress';
 import {
   applyDistillEnd,
   applyDistillProgress,
@@ -55,6 +55,7 @@ function listenerFor(id: number): RunProgressListener {
   return Comlink.proxy({
     ready: (setup) => update((s) => applyDistillSetup(s, id, setup)),
     progress: (progress) => update((s) => applyDistillProgress(s, id, progress)),
+    saved: (position) => update((s) => updateRunById(s, id, (run) => applySaved(run, position))),
     rewound: (restored) => update((s) => updateRunById(s, id, (run) => applyRewind(run, restored))),
   });
 }

@@ -37,6 +37,8 @@ export interface RunProgressView {
   readonly msPerStep: number | null;
   /** Set when a non-finite loss paused the run: the message, and whether Resume can go back to a checkpoint. */
   readonly blowUp: { readonly message: string; readonly resumable: boolean } | null;
+  /** Where the run's latest checkpoint stands (a reload resumes from there); null before the first. */
+  readonly lastSaved: RunPosition | null;
 }
 
 export const emptyProgress = (): RunProgressView => ({
@@ -48,6 +50,7 @@ export const emptyProgress = (): RunProgressView => ({
   etaSeconds: null,
   msPerStep: null,
   blowUp: null,
+  lastSaved: null,
 });
 
 /** New logs appended; a pause or stop request outranks the progress still in flight. */
@@ -73,6 +76,13 @@ export const applyRewind = <T extends RunProgressView>(
   position: restored.position,
   imagesPerSecond: null,
   etaSeconds: null,
+  lastSaved: restored.position,
+});
+
+/** A checkpoint was written at `position`. */
+export const applySaved = <T extends RunProgressView>(run: T, position: RunPosition): T => ({
+  ...run,
+  lastSaved: position,
 });
 
 /** The run settled: its status as the engine ended it (a non-finite loss pauses it, naming the step). */

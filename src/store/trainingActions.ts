@@ -24,6 +24,7 @@ import {
   beginRun,
   initialRoleTraining,
 } from './trainingState';
+import { applySaved } from './runProgress';
 import { updateRole, usePresetStore, useTeacherStore, useTrainingStore } from './trainingStores';
 
 const engine = () => getEngine(reportError);
@@ -35,6 +36,7 @@ export function editForm(role: ModelRole, patch: Partial<TrainForm>): void {
 function listenerFor(role: ModelRole): RunProgressListener {
   return Comlink.proxy({
     ready: () => undefined,
+    saved: (position) => updateRole(role, (s) => applySaved(s, position)),
     progress: (update) => updateRole(role, (s) => applyProgress(s, update)),
     rewound: (restored) => updateRole(role, (s) => applyRewind(s, restored)),
   });

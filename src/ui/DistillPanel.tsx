@@ -446,6 +446,7 @@ export function DistillPanel() {
               imagesPerSecond={last.imagesPerSecond}
               etaSeconds={last.etaSeconds}
               datasetName={`#${last.id} ${last.methodLabel} · ${last.datasetName}`}
+              lastSaved={last.lastSaved}
             >
               {last.msPerStep !== null && (
                 <>

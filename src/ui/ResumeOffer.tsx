@@ -1,7 +1,7 @@
 import { discardSavedDistillation, resumeSavedDistillation } from '../store/distillActions';
 import { distillActive, useDistillStore } from '../store/distillStores';
 import { discardSavedRun, resumeSavedRun } from '../store/trainingActions';
-import { activeRole, useTrainingStore } from '../store/trainingStores';
+import { activeRole, useTeacherStore, useTrainingStore } from '../store/trainingStores';
 import type { RunLane, SavedRunSummary } from '../worker/protocol';
 import { formatPercent } from './format';
 
@@ -19,7 +19,9 @@ export function ResumeOffer({ lane }: { lane: RunLane }) {
   const saved = useTrainingStore((s) => (lane === 'distill' ? null : s[lane].savedRun));
   const savedDistillation = useDistillStore((s) => s.savedRun);
   const distilling = useDistillStore(distillActive);
-  const busy = useTrainingStore(activeRole) !== null || distilling;
+  // A distillation resumes from its teacher: the shipped one may still be loading.
+  const teacherLoading = useTeacherStore((s) => s.loading) && lane === 'distill';
+  const busy = useTrainingStore(activeRole) !== null || distilling || teacherLoading;
   const shown: SavedRunSummary | null = lane === 'distill' ? savedDistillation : saved;
   if (!shown) return null;
   const name = LANE_NAMES[lane];

@@ -30,6 +30,7 @@ export function RunProgressView({
   imagesPerSecond,
   etaSeconds,
   datasetName,
+  lastSaved = null,
   children,
 }: {
   id: string;
@@ -42,6 +43,8 @@ export function RunProgressView({
   imagesPerSecond: number | null;
   etaSeconds: number | null;
   datasetName: string | null;
+  /** Where the latest checkpoint stands: a reload or a Ctrl-C loses only what came after. */
+  lastSaved?: RunPosition | null;
   /** More facts, after the throughput. */
   children?: ReactNode;
 }) {
@@ -70,7 +73,21 @@ export function RunProgressView({
         {etaSeconds !== null && status === 'running' && <> · about {formatDuration(etaSeconds)} left</>}
         {children}
       </p>
-      {datasetName && <p className="hint">on {datasetName}</p>}
+      {datasetName && (
+        <p className="hint">
+          on {datasetName}
+          {lastSaved && (
+            <span
+              data-testid={`${id}-saved`}
+              data-step={lastSaved.completedEpochs * lastSaved.stepsPerEpoch + lastSaved.stepInEpoch}
+            >
+              {' '}
+              · saved in this browser at epoch {epochAndStep(lastSaved).epoch}, step{' '}
+              {formatCount(epochAndStep(lastSaved).step)}
+            </span>
+          )}
+        </p>
+      )}
     </div>
   );
 }
@@ -86,6 +103,7 @@ export function RunProgress({ role }: { role: ModelRole }) {
       imagesPerSecond={run.imagesPerSecond}
       etaSeconds={run.etaSeconds}
       datasetName={run.datasetName}
+      lastSaved={run.lastSaved}
     />
   );
 }

@@ -123,6 +123,7 @@ async function reportTo(
       step: (log) => forwarder.step(log),
       epoch: (log) => forwarder.epoch(log),
       boundary: (position) => forwarder.boundary(position),
+      saved: (position) => listener.saved(position),
       rewound: ({ steps, epochs }, position) => {
         forwarder.flush();
         listener.rewound({ steps, epochs, position });

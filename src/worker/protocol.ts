@@ -94,6 +94,8 @@ export interface RunProgressListener {
   progress(update: RunProgress): void;
   /** The run went back to its last good checkpoint (resuming after a non-finite loss): curves start over from these. */
   rewound(restored: Pick<RestoredRun, 'steps' | 'epochs' | 'position'>): void;
+  /** A checkpoint was written where the run stands now (epoch end, pause, stop, or the 30 s save). */
+  saved(position: RunPosition): void;
 }
 
 /** Where an anchor preview reports how many training images the teacher has read (Comlink.proxy). */
