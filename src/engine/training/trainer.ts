@@ -99,7 +99,7 @@ export function createOptimizer(config: TrainConfig): tf.Optimizer {
  * SGD and momentum multiply by a kept scalar made from the rate at construction, so for them the field alone
  * changes nothing, and their setLearningRate() remakes that scalar (freeing the old one).
  */
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   const withSetter = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
   if (withSetter.learningRate === lr) return;
   if (typeof withSetter.setLearningRate === 'function') withSetter.setLearningRate(lr);
