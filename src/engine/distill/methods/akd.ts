@@ -22,13 +22,8 @@ import { type AnchorSet, recordImages, selectAnchors } from '../anchors';
 import { akdLoss } from '../losses';
 import { stopGradient } from '../method';
 import { upsampleMasks } from '../resize';
-import {
-  type ComponentSpec,
-  methodVariable,
-  restoreVariables,
-  singleMethod,
-  variablesState,
-} from './compose';
+import { type ComponentSpec, singleMethod } from './compose';
+import { methodVariable, restoreVariables, variablesState } from './methodState';
 
 export const MASK_SIZE = 14;
 

@@ -16,16 +16,15 @@ import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../../data/subset';
 import { NORM_EPS } from '../losses';
 import { stopGradient } from '../method';
+import { type ComponentSpec, singleMethod } from './compose';
 import {
-  type ComponentSpec,
   counterState,
   initSeed,
   methodVariable,
   readCounter,
   restoreVariables,
-  singleMethod,
   variablesState,
-} from './compose';
+} from './methodState';
 
 /** ContrastLoss's epsilon. */
 const NCE_EPS = 1e-7;

@@ -9,7 +9,8 @@
  * class is the teacher's prediction.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type ComponentSpec, counterState, readCounter, singleMethod } from './compose';
+import { type ComponentSpec, singleMethod } from './compose';
+import { counterState, readCounter } from './methodState';
 
 /** mdistiller's mask offset: the target logit minus 1000 leaves it out of a softmax. */
 const MASK_OFFSET = 1000;

@@ -10,15 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { resizeBilinear } from '../resize';
-import {
-  type ComponentSpec,
-  initSeed,
-  methodVariable,
-  restoreVariables,
-  singleMethod,
-  stageShapes,
-  variablesState,
-} from './compose';
+import { type ComponentSpec, singleMethod, stageShapes } from './compose';
+import { initSeed, methodVariable, restoreVariables, variablesState } from './methodState';
 
 /** The student's middle stage and the teacher's stage of the same size (else the teacher's middle one). */
 export function hintStages(

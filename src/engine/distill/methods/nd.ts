@@ -16,15 +16,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSplit } from '../../data/cifar10';
 import { teacherFeatures } from '../anchors';
 import { NORM_EPS } from '../losses';
-import {
-  combinedMethod,
-  type ComponentSpec,
-  initSeed,
-  methodVariable,
-  restoreVariables,
-  singleMethod,
-  variablesState,
-} from './compose';
+import { combinedMethod, type ComponentSpec, singleMethod } from './compose';
+import { initSeed, methodVariable, restoreVariables, variablesState } from './methodState';
 import { kdComponent } from './kd';
 
 /**
