@@ -9,6 +9,7 @@ import {
 } from './run/runSpec';
 import { LabRun, type RunTeacher } from './run/labRun';
 import { findMethod } from './distill/registry';
+import { BASELINE_METHOD } from './config/methods';
 import { METHOD_FILES } from './distill/methodCheckpoint';
 import { type BackendReport, type InitBackendOptions, initBackend } from './backend/initBackend';
 import { AnchorExplorer, type AnchorGalleryView, type AnchorNeighbours } from './distill/anchorGallery';
@@ -264,11 +265,12 @@ export class LabSession {
         logEvery: logEveryFor(getBackend()),
       },
     });
-    if (lane !== 'distill' && settings.method !== 'ce')
+    const { needsTeacher } = findMethod(settings.method);
+    if (lane !== 'distill' && settings.method !== BASELINE_METHOD)
       throw new Error(`the ${lane} panel trains on labels (ce); distil in the Distillation panel`);
     const dataset = this.activeDataset();
-    const teacher = settings.method === 'ce' ? null : this.currentTeacher();
-    if (settings.method !== 'ce' && !teacher)
+    const teacher = needsTeacher ? this.currentTeacher() : null;
+    if (needsTeacher && !teacher)
       throw new Error(
         'there is no teacher to distil from: load the shipped teacher, import one, or train one in the Teacher panel',
       );
@@ -329,7 +331,7 @@ export class LabSession {
     const method = await slot
       .read(METHOD_FILES.json)
       .then((bytes) => (JSON.parse(new TextDecoder().decode(bytes)) as { method: string }).method)
-      .catch(() => 'ce');
+      .catch(() => BASELINE_METHOD);
     const last = run.state.epochs[run.state.epochs.length - 1];
     return {
       lane,

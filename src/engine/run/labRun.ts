@@ -110,7 +110,7 @@ export class LabRun {
     slot: RunSlot,
     options: LabRunOptions = {},
   ): Promise<LabRun> {
-    const used = settings.method === 'ce' ? null : teacher;
+    const used = findMethod(settings.method).needsTeacher ? teacher : null;
     const pieces = await createDistillation(settings, dataset, used?.model ?? null);
     try {
       await slot.clear();
@@ -207,7 +207,7 @@ export class LabRun {
 
   /** How messages name the run: the model trained on labels by its role, else the distillation. */
   get name(): string {
-    return this.settings.method === 'ce' ? this.config.role : 'distillation';
+    return findMethod(this.settings.method).needsTeacher ? 'distillation' : this.config.role;
   }
 
   /** Whether it distils from a teacher (a `ce` run has none). */

@@ -13,6 +13,7 @@ import {
   type MethodCheckpointInfo,
 } from '../distill/methodCheckpoint';
 import type { MethodState } from '../distill/method';
+import { BASELINE_METHOD } from '../config/methods';
 import { type CheckpointStore, type LoadedRun, loadCheckpoint, saveCheckpoint } from '../training/checkpoint';
 import type { TrainConfig } from '../training/hyperparams';
 import { RUN_CONTEXT_FILE, type RunContext } from '../training/savedRuns';
@@ -82,7 +83,7 @@ export async function loadRunCheckpoint(store: CheckpointStore): Promise<LoadedR
       methodJson && methodBin
         ? decodeMethodCheckpoint(methodJson, methodBin)
         : {
-            checkpoint: { method: 'ce', params: {}, labelledFraction: 1, teacher: null },
+            checkpoint: { method: BASELINE_METHOD, params: {}, labelledFraction: 1, teacher: null },
             state: {},
           };
     const { method, params, labelledFraction, teacher } = decoded.checkpoint;

@@ -13,7 +13,7 @@ import { createOptimizer, initialTrainerState, Trainer, type TrainerState } from
 import type { DistillMethod, MethodInstance, MethodState, ParamValues } from '../distill/method';
 import { MethodParamError, validateParams } from '../distill/method';
 import { DISTILL_METHODS, findMethod } from '../distill/registry';
-import type { DistillMethodInfo } from '../config/methods';
+import { BASELINE_METHOD, type DistillMethodInfo } from '../config/methods';
 
 export type { DistillMethodInfo } from '../config/methods';
 
@@ -90,7 +90,7 @@ export function parseDistillConfig(input: DistillConfig): DistillSettings {
       const preset = findPreset(train.model);
       if (preset.role !== train.role)
         problems.push(`${preset.id} is a ${preset.role} model, not a ${train.role}`);
-      else if (train.role === 'teacher' && method?.id !== 'ce')
+      else if (train.role === 'teacher' && method?.id !== BASELINE_METHOD)
         problems.push(`a teacher trains on labels (ce), not by ${method?.id ?? 'a distillation method'}`);
     } catch (error) {
       problems.push((error as Error).message);
@@ -138,7 +138,7 @@ export async function createDistillation(
   if (dataset.train.count === 0)
     throw new Error(`${dataset.name} has no training images; choose a dataset with a training split`);
   const method = findMethod(settings.method);
-  if (!teacher && method.id !== 'ce')
+  if (!teacher && method.needsTeacher)
     throw new Error(
       `${method.label} needs a teacher; load the shipped teacher, import one, or train one in the Teacher panel`,
     );
