@@ -10,12 +10,13 @@ import { EVAL_USAGE, evalCommand } from './commands/evaluate';
 import { OOD_USAGE, oodCommand } from './commands/ood';
 import { REPORT_OPTIONS, REPORT_USAGE, reportCommand } from './commands/report';
 import { REPRODUCE_OPTIONS, REPRODUCE_USAGE, reproduceCommand } from './commands/reproduce';
+import { SCHEME_USAGE, schemeCommand } from './commands/scheme';
 import { SWEEP_OPTIONS, SWEEP_USAGE, sweepCommand } from './commands/sweep';
 import { TRAIN_USAGE, trainCommand } from './commands/train';
 import { TRAINING_OPTIONS } from './trainingOptions';
 import { UsageError } from './usage';
 
-const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${DISTILL_USAGE}\n\n${EVAL_USAGE}\n\n${OOD_USAGE}\n\n${ANCHORS_USAGE}\n\n${REPRODUCE_USAGE}\n\n${SWEEP_USAGE}\n\n${REPORT_USAGE}`;
+const USAGE = `Distillery CLI\n\n${DATA_USAGE}\n\n${TRAIN_USAGE}\n\n${DISTILL_USAGE}\n\n${EVAL_USAGE}\n\n${OOD_USAGE}\n\n${ANCHORS_USAGE}\n\n${REPRODUCE_USAGE}\n\n${SWEEP_USAGE}\n\n${REPORT_USAGE}\n\n${SCHEME_USAGE}`;
 
 /**
  * parseArgs refuses `--lr -1` as ambiguous (the value starts with a dash). A negative number right after a
@@ -78,6 +79,25 @@ async function run(argv: string[]): Promise<string> {
         strict: true,
       });
       process.exitCode = await distillCommand(values);
+      return '';
+    }
+    case 'scheme': {
+      const { values } = parseArgs({
+        args: joinNegativeNumbers(rest),
+        options: {
+          ...TRAINING_OPTIONS,
+          kind: { type: 'string' },
+          models: { type: 'string' },
+          generations: { type: 'string' },
+          teacher: { type: 'string' },
+          param: { type: 'string', multiple: true },
+          ensemble: { type: 'boolean' },
+          resume: { type: 'string' },
+          'limit-steps': { type: 'string' },
+        },
+        strict: true,
+      });
+      process.exitCode = await schemeCommand(values);
       return '';
     }
     case 'eval': {

@@ -108,7 +108,7 @@ function settingsOf(options: DistillOptions): DistillSettings {
 }
 
 /** The teacher in `dir` (model.json + weights.bin of a teacher preset), as a run records it. */
-async function teacherFrom(dir: string): Promise<RunTeacher> {
+export async function teacherFrom(dir: string): Promise<RunTeacher> {
   const store = folderStore(dir);
   const { model, preset } = await loadTeacher(
     await store.read(CHECKPOINT_FILES.model),
