@@ -1,0 +1,54 @@
+/** The Distillation panel's chart of every run's test accuracy per epoch, so methods can be compared at a glance. */
+import { useMemo } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { EPOCH_AXIS, percentAxis } from './chartAxes';
+import { runColour, runName } from './distillRunLook';
+import { CHART_HEIGHT, fixed } from './TrainingCharts';
+import { accuracyOverlay, isBaseline, runKey } from '../store/distillState';
+import { useDistillStore } from '../store/distillStores';
+
+/** Every run's test accuracy per epoch on one chart; baselines dashed. */
+export function DistillAccuracyOverlay() {
+  const runs = useDistillStore((s) => s.runs);
+  const { series, points } = useMemo(() => accuracyOverlay(runs), [runs]);
+  const finals = series
+    .map((run) => {
+      const last = [...points].reverse().find((p) => typeof p[runKey(run.id)] === 'number');
+      return last ? `${runName(run)} ${Number(last[runKey(run.id)]).toFixed(1)}%` : null;
+    })
+    .filter(Boolean);
+  return (
+    <figure
+      className="chart"
+      data-testid="distill-accuracy-chart"
+      data-series={series.length}
+      data-points={points.length}
+      aria-label={`Test accuracy per epoch of every run${finals.length ? `; latest: ${finals.join(', ')}` : ': no epoch finished yet'}`}
+    >
+      <figcaption>Test accuracy per epoch, every run (%); baselines dashed</figcaption>
+      {points.length === 0 ? (
+        <p className="hint chart-empty">Each run adds a line at the end of its first epoch.</p>
+      ) : (
+        <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
+          <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
+          <XAxis {...EPOCH_AXIS} />
+          <YAxis {...percentAxis('test accuracy %')} />
+          <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
+          {/* In the order of the runs. */}
+          <Legend itemSorter={(item) => series.findIndex((run) => runKey(run.id) === item.dataKey)} />
+          {series.map((run) => (
+            <Line
+              key={run.id}
+              dataKey={runKey(run.id)}
+              name={runName(run)}
+              stroke={runColour(run.id)}
+              strokeDasharray={isBaseline(run) ? '6 4' : undefined}
+              connectNulls
+              isAnimationActive={false}
+            />
+          ))}
+        </LineChart>
+      )}
+    </figure>
+  );
+}
