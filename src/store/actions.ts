@@ -3,7 +3,8 @@ import type { BackendName, DatasetSummary, PreparedSetId } from '../worker/proto
 import { prepareDistillation } from './distillActions';
 import { getEngine, messageOf } from './engineClient';
 import { reportError, useBackendStore, useDatasetStore } from './stores';
-import { prepareTraining, remeasureTeacher } from './trainingActions';
+import { remeasureTeacher } from './teacherActions';
+import { prepareTraining } from './trainingActions';
 import { parseUrlConfig } from './urlConfig';
 import { restoreDistillWhenReady, writeUrlNow } from './urlSync';
 

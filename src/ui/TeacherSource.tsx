@@ -5,7 +5,7 @@ import {
   importTeacher,
   loadShippedTeacher,
   measureTeacher,
-} from '../store/trainingActions';
+} from '../store/teacherActions';
 import { useTeacherStore, useTrainingStore } from '../store/trainingStores';
 import { hasLiveRun, isActive } from '../store/trainingState';
 import type { TeacherInfo } from '../worker/protocol';
