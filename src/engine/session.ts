@@ -1,5 +1,4 @@
 import { getBackend } from '@tensorflow/tfjs-core';
-import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from './backend/chooseBackend';
 import {
   type DistillConfig,
@@ -7,14 +6,33 @@ import {
   distillMethodInfos,
   parseDistillConfig,
 } from './run/runSpec';
-import { LabRun, type RunTeacher } from './run/labRun';
+import { LabRun } from './run/labRun';
+import { readSavedRun } from './run/savedRunSummary';
+import type {
+  RestoredRun,
+  SavedRunSummary,
+  SessionHost,
+  SessionRunListener,
+  TeacherFiles,
+  TeacherInfo,
+  TeacherMeasurement,
+} from './sessionTypes';
+import {
+  type CurrentTeacher,
+  currentTeacherOf,
+  knownAccuracies,
+  type LoadedTeacher,
+  positionText,
+  runTeacherOf,
+  teacherInfoOf,
+  teacherVersion,
+} from './teacher/currentTeacher';
 import { findMethod } from './distill/registry';
 import { BASELINE_METHOD } from './config/methods';
-import { METHOD_FILES } from './distill/methodCheckpoint';
-import { type BackendReport, type InitBackendOptions, initBackend } from './backend/initBackend';
+import { type BackendReport, initBackend } from './backend/initBackend';
 import { AnchorExplorer, type AnchorGalleryView, type AnchorNeighbours } from './distill/anchorGallery';
 import type { Dataset, ImageSplit } from './data/cifar10';
-import { isPreparedSetId, loadPreparedSet, type PreparedSetId } from './data/prepared';
+import { loadPreparedSet, type PreparedSetId } from './data/prepared';
 import { type SampleImage, sampleImages } from './data/samples';
 import { type DatasetSummary, summarizeDataset } from './data/stats';
 import { datasetFromUploads, type UploadedFile } from './data/upload';
@@ -29,134 +47,32 @@ import type { ModelRole } from './models/presets';
 import { selectAnchors } from './distill/anchors';
 import { type PassOptions, passAccuracy, TeacherPasses } from './distill/teacherPasses';
 import { type AnchorChooser, OodLab, type OodModel, type OodProgress, type OodRequest } from './ood/oodLab';
-import { copyOfModel, oodModelKey } from './ood/oodModels';
+import { VisitModels } from './ood/visitModels';
 import type { OodResult, OodSetInfo } from './ood/oodTypes';
 import { reportCard, type ReportCard } from './report/reportCard';
-import { CHECKPOINT_FILES, type RunState } from './training/checkpoint';
-import type { TrainConfig } from './training/hyperparams';
 import { exportModel, loadTeacher, type NamedFile, type PresetInfo, presetInfos } from './training/labModels';
-import {
-  memoryRunSlot,
-  RUN_CONTEXT_FILE,
-  type RunContext,
-  type RunSlot,
-  type RunSlots,
-} from './training/savedRuns';
-import type { EpochLog, StepLog } from './training/trainer';
+import { memoryRunSlot, type RunSlot } from './training/savedRuns';
 import {
   laneRunName,
   logEveryFor,
   RUN_LANES,
   type RunEnd,
   type RunLane,
-  type RunListener,
-  type RunPosition,
   type YieldToHost,
 } from './run/runTypes';
 
-export interface SessionHost extends InitBackendOptions {
-  /** Reads a prepared data file by its path under data/ (fetch in a Worker, fs in Node). */
-  readonly readPreparedFile: (relativePath: string) => Promise<Uint8Array>;
-  /** Where runs are saved across sessions (IndexedDB in the browser); memory when left out. */
-  readonly runSlots?: RunSlots;
-  /** The lab's shipped teacher (model.json + weights), or null when none is shipped. */
-  readonly readShippedTeacher?: () => Promise<TeacherFiles | null>;
-  /** Lets the host handle queued requests (a pause) during long work; a timer turn when left out. */
-  readonly yieldToHost?: YieldToHost;
-}
-
-export interface TeacherFiles {
-  readonly modelJson: Uint8Array;
-  readonly weights: Uint8Array;
-  /** Shown in messages: a path or the chosen file's name. */
-  readonly name: string;
-}
-
-/** The teacher the lab distils from, as the UI shows it. */
-export interface TeacherInfo {
-  readonly source: 'shipped' | 'imported' | 'trained';
-  readonly preset: string;
-  /** Where it came from: the shipped path, the imported file's name, or the run. */
-  readonly name: string;
-  /** Top-1 accuracy on the test split of `datasetId`; null until known. NaN: that split is empty. */
-  readonly testAccuracy: number | null;
-  readonly datasetId: string | null;
-  /**
-   * Where `testAccuracy` comes from: stored with the model (shown at once), measured in this visit, or the
-   * teacher run's last epoch; null while unknown.
-   */
-  readonly accuracySource: 'stored' | 'measured' | 'training' | null;
-}
-
-/** How a teacher measurement ended: with the teacher's new info, or cancelled (a run started, or the user). */
-export type TeacherMeasurement =
-  | { readonly outcome: 'measured'; readonly info: TeacherInfo }
-  | { readonly outcome: 'cancelled'; readonly info: TeacherInfo | null };
+export type {
+  DistillSetup,
+  RestoredRun,
+  SavedRunSummary,
+  SessionHost,
+  SessionRunListener,
+  TeacherFiles,
+  TeacherInfo,
+  TeacherMeasurement,
+} from './sessionTypes';
 
 class MeasurementCancelled extends Error {}
-
-/** A saved run, as the resume offer describes it. */
-export interface SavedRunSummary {
-  readonly lane: RunLane;
-  readonly method: string;
-  readonly methodLabel: string;
-  readonly preset: string;
-  readonly datasetId: string;
-  readonly datasetName: string;
-  readonly savedAt: string;
-  readonly completedEpochs: number;
-  readonly stepInEpoch: number;
-  readonly epochs: number;
-  /** Test accuracy after the last completed epoch; null before the first. */
-  readonly testAccuracy: number | null;
-}
-
-/** A run loaded back from its checkpoint: settings, curves and position. */
-export interface RestoredRun {
-  readonly lane: RunLane;
-  readonly method: string;
-  readonly params: Readonly<Record<string, number>>;
-  readonly labelledFraction: number;
-  readonly config: TrainConfig;
-  readonly steps: readonly StepLog[];
-  readonly epochs: readonly EpochLog[];
-  readonly position: RunPosition;
-  readonly finished: boolean;
-}
-
-/** A run's set-up, reported before its first step. */
-export interface DistillSetup {
-  /** Seconds the method took to set up (AKD: choosing its anchors with the teacher over the training split). */
-  readonly seconds: number;
-  /** Training records whose labels the run uses (the label fraction, class-balanced). */
-  readonly labelledCount: number;
-  readonly trainCount: number;
-  /** The teacher distilled from; null for `ce`, which needs none. */
-  readonly teacher: TeacherInfo | null;
-}
-
-/** What a run reports to its host: the run's logs, timing and checkpoints, and its set-up once done. */
-export interface SessionRunListener extends RunListener {
-  ready?(setup: DistillSetup): void;
-}
-
-interface LoadedTeacher {
-  readonly model: tf.LayersModel;
-  readonly source: 'shipped' | 'imported';
-  readonly preset: string;
-  readonly name: string;
-  /** Known test accuracies by dataset id: stored with the model, then measured here. */
-  readonly accuracies: Map<string, { value: number; source: 'stored' | 'measured' }>;
-}
-
-/** A run's position as the explorer names a model's weights: "epoch 2 of 3, step 40". */
-const positionText = (p: RunPosition): string =>
-  `epoch ${p.completedEpochs} of ${p.epochs}${p.stepInEpoch ? `, step ${p.stepInEpoch}` : ''}`;
-
-/** The teacher distillation uses: a teacher run's model, or a loaded (shipped or imported) one. */
-type CurrentTeacher =
-  | { readonly kind: 'run'; readonly model: tf.LayersModel; readonly run: LabRun }
-  | { readonly kind: 'loaded'; readonly model: tf.LayersModel; readonly loaded: LoadedTeacher };
 
 const nextTimerTurn: YieldToHost = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -195,8 +111,8 @@ export class LabSession {
   );
   /** The current teacher's outputs per split, shared by the measurement, explorer, gallery and trust panel. */
   private readonly teacherPasses = new TeacherPasses();
-  private readonly keptStudents: OodModel[] = [];
-  private readonly runAnchorIndices = new WeakMap<LabRun, readonly number[] | null>();
+  /** Every student of the visit the trust panel can score, with each run's own anchors (ood/visitModels.ts). */
+  private readonly visitModels = new VisitModels();
 
   constructor(private readonly host: SessionHost) {
     const slotOf = (lane: RunLane) => (host.runSlots ? host.runSlots(lane) : memoryRunSlot());
@@ -277,13 +193,18 @@ export class LabSession {
     this.starting = true;
     let run: LabRun;
     try {
-      run = await LabRun.start(settings, dataset, teacher && this.runTeacherOf(teacher), this.slots[lane]);
+      run = await LabRun.start(
+        settings,
+        dataset,
+        teacher && runTeacherOf(teacher, this.dataset?.id ?? null),
+        this.slots[lane],
+      );
     } finally {
       this.starting = false;
     }
     this.replaceRun(lane, run);
     // Its anchors, if its method has them, for the trust panel's u(x) (read while the method is alive).
-    this.runAnchorIndices.set(run, (await run.anchorMasks())?.anchors.indices ?? null);
+    await this.visitModels.noteAnchors(run);
     listener.ready?.({
       seconds: run.setupSeconds,
       labelledCount: run.labelledCount,
@@ -321,31 +242,8 @@ export class LabSession {
   }
 
   /** The lane's saved run, as the resume offer describes it; null when it has none. */
-  async savedRun(lane: RunLane): Promise<SavedRunSummary | null> {
-    const slot = this.slots[lane];
-    if (!(await slot.exists())) return null;
-    const read = async (name: string) =>
-      JSON.parse(new TextDecoder().decode(await slot.read(name))) as unknown;
-    const run = (await read(CHECKPOINT_FILES.state)) as RunState;
-    const context = (await read(RUN_CONTEXT_FILE)) as RunContext;
-    const method = await slot
-      .read(METHOD_FILES.json)
-      .then((bytes) => (JSON.parse(new TextDecoder().decode(bytes)) as { method: string }).method)
-      .catch(() => BASELINE_METHOD);
-    const last = run.state.epochs[run.state.epochs.length - 1];
-    return {
-      lane,
-      method,
-      methodLabel: findMethod(method).label,
-      preset: run.config.model,
-      datasetId: context.datasetId,
-      datasetName: context.datasetName,
-      savedAt: context.savedAt,
-      completedEpochs: run.state.epoch,
-      stepInEpoch: run.state.stepInEpoch,
-      epochs: run.config.epochs,
-      testAccuracy: last?.testAccuracy ?? null,
-    };
+  savedRun(lane: RunLane): Promise<SavedRunSummary | null> {
+    return readSavedRun(this.slots[lane], lane);
   }
 
   /** Every lane's saved run (the resume offer after a reload). */
@@ -364,11 +262,11 @@ export class LabSession {
     const run = await LabRun.restore(
       this.slots[lane],
       this.activeDataset(),
-      teacher && this.runTeacherOf(teacher),
+      teacher && runTeacherOf(teacher, this.dataset?.id ?? null),
       { logEvery: logEveryFor(getBackend()) },
     );
     this.replaceRun(lane, run);
-    this.runAnchorIndices.set(run, (await run.anchorMasks())?.anchors.indices ?? null);
+    await this.visitModels.noteAnchors(run);
     const { config, state, settings } = run;
     return {
       lane,
@@ -394,7 +292,7 @@ export class LabSession {
       const teacher = this.currentTeacher();
       if (!teacher) throw new Error('there is no teacher to export yet');
       const info = this.teacherInfoOf(teacher);
-      return exportModel(teacher.model, info.preset, 'teacher', this.knownAccuracies(teacher));
+      return exportModel(teacher.model, info.preset, 'teacher', knownAccuracies(teacher));
     }
     const run = this.runs.student;
     if (!run) throw new Error('there is no student to export yet; train one first');
@@ -467,46 +365,13 @@ export class LabSession {
    * student, and the visit's earlier distilled students (copies kept when a new distillation replaced them).
    */
   async oodModels(): Promise<OodModel[]> {
-    const models: OodModel[] = [];
     const teacher = this.currentTeacher();
-    if (teacher) {
-      const info = this.teacherInfoOf(teacher);
-      const version = teacher.kind === 'run' ? positionText(teacher.run.position()) : 'fixed';
-      models.push({
-        key: oodModelKey(teacher.model, version),
-        label: `Teacher: ${info.preset} (${info.source}${teacher.kind === 'run' ? `, ${version}` : ''})`,
-        role: 'teacher',
-        lane: teacher.kind === 'run' ? 'teacher' : undefined,
-        model: teacher.model,
-        ownAnchors: null,
-      });
-    }
-    const studentRun = this.runs.student;
-    if (studentRun) {
-      const version = positionText(studentRun.position());
-      models.push({
-        key: oodModelKey(studentRun.model, version),
-        label: `Student: ${studentRun.config.model} (Student panel, ${version})`,
-        role: 'student',
-        lane: 'student',
-        model: studentRun.model,
-        ownAnchors: null,
-      });
-    }
-    models.push(...this.keptStudents);
-    const distill = this.runs.distill;
-    if (distill) {
-      const version = positionText(distill.position());
-      models.push({
-        key: oodModelKey(distill.model, version),
-        label: `Student: ${distill.settings.method}, ${distill.settings.train.model} (latest distillation, ${version})`,
-        role: 'student',
-        lane: 'distill',
-        model: distill.model,
-        ownAnchors: this.ownAnchorsOf(distill),
-      });
-    }
-    return models;
+    return this.visitModels.list({
+      teacher: teacher && { current: teacher, info: this.teacherInfoOf(teacher) },
+      student: this.runs.student,
+      distill: this.runs.distill,
+      trainCount: this.dataset?.train.count ?? 0,
+    });
   }
 
   /** The OoD sets to choose from (MNIST, noise, uploads), sized for the active test split. */
@@ -577,29 +442,6 @@ export class LabSession {
     this.ood.cancel();
   }
 
-  /** A distillation's anchors when they index the active training split (a dataset switch leaves them behind). */
-  private ownAnchorsOf(run: LabRun): readonly number[] | null {
-    const indices = this.runAnchorIndices.get(run) ?? null;
-    const count = this.dataset?.train.count ?? 0;
-    return indices && indices.every((i) => i < count) ? indices : null;
-  }
-
-  /** A copy of a replaced distillation's student, so the trust panel can still score it (untrained ones skipped). */
-  private keepStudentForOod(run: LabRun): void {
-    const position = run.position();
-    if (position.completedEpochs === 0 && position.stepInEpoch === 0) return;
-    const { method, train } = run.settings;
-    const model = copyOfModel(run.model, train.model);
-    const n = this.keptStudents.length + 1;
-    this.keptStudents.push({
-      key: oodModelKey(model, 'kept'),
-      label: `Student: ${method}, ${train.model} (distillation ${n} of this visit, ${positionText(position)})`,
-      role: 'student',
-      model,
-      ownAnchors: this.ownAnchorsOf(run),
-    });
-  }
-
   private explorerOf(dataset: Dataset): AnchorExplorer {
     if (this.anchorExplorer?.dataset !== dataset)
       this.anchorExplorer = { explorer: new AnchorExplorer(dataset.classNames), dataset };
@@ -613,7 +455,7 @@ export class LabSession {
       throw new Error('there is no teacher yet: load the shipped teacher, import one, or train one');
     const dataset = this.activeDataset();
     const explorer = this.explorerOf(dataset);
-    const version = teacher.kind === 'run' ? positionText(teacher.run.position()) : 'fixed';
+    const version = teacherVersion(teacher);
     const pass = await this.teacherPass(teacher, dataset.train, { onProgress });
     explorer.prepareFrom(teacher.model, dataset.train, version, pass.features, pass.dim);
     return explorer;
@@ -621,7 +463,7 @@ export class LabSession {
 
   /** The current teacher's outputs on a split: one pass shared by the whole session (distill/teacherPasses.ts). */
   private teacherPass(teacher: CurrentTeacher, split: ImageSplit, options: PassOptions = {}) {
-    const version = teacher.kind === 'run' ? positionText(teacher.run.position()) : 'fixed';
+    const version = teacherVersion(teacher);
     return this.teacherPasses.of(teacher.model, version, split, {
       yieldToHost: this.yieldToHost,
       ...options,
@@ -736,51 +578,11 @@ export class LabSession {
 
   /** The teacher run's model while there is one, else the loaded teacher. */
   private currentTeacher(): CurrentTeacher | null {
-    const run = this.runs.teacher;
-    if (run) return { kind: 'run', model: run.model, run };
-    return this.loadedTeacher
-      ? { kind: 'loaded', model: this.loadedTeacher.model, loaded: this.loadedTeacher }
-      : null;
-  }
-
-  /** Test accuracies known for a teacher, by prepared set id, for its metadata when exported. */
-  private knownAccuracies(teacher: CurrentTeacher): Record<string, number> {
-    const out: Record<string, number> = {};
-    if (teacher.kind === 'loaded') {
-      for (const [id, { value }] of teacher.loaded.accuracies) if (isPreparedSetId(id)) out[id] = value;
-    } else {
-      const last = teacher.run.state.epochs.at(-1);
-      if (last && isPreparedSetId(teacher.run.datasetId) && Number.isFinite(last.testAccuracy))
-        out[teacher.run.datasetId] = last.testAccuracy;
-    }
-    return out;
+    return currentTeacherOf(this.runs.teacher, this.loadedTeacher);
   }
 
   private teacherInfoOf(teacher: CurrentTeacher, measured?: number): TeacherInfo {
-    if (teacher.kind === 'run') {
-      const { run } = teacher;
-      const last = run.state.epochs[run.state.epochs.length - 1];
-      return {
-        source: 'trained',
-        preset: run.config.model,
-        name: `${run.config.model} trained here`,
-        testAccuracy: last?.testAccuracy ?? null,
-        datasetId: last ? run.datasetId : null,
-        accuracySource: last ? 'training' : null,
-      };
-    }
-    const { loaded } = teacher;
-    const datasetId = this.dataset?.id ?? null;
-    const known = datasetId === null ? undefined : loaded.accuracies.get(datasetId);
-    const value = measured ?? known?.value;
-    return {
-      source: loaded.source,
-      preset: loaded.preset,
-      name: loaded.name,
-      testAccuracy: value ?? null,
-      datasetId: value === undefined ? null : datasetId,
-      accuracySource: measured !== undefined ? 'measured' : (known?.source ?? null),
-    };
+    return teacherInfoOf(teacher, this.dataset?.id ?? null, measured);
   }
 
   private replaceRun(lane: RunLane, run: LabRun | null): void {
@@ -788,7 +590,7 @@ export class LabSession {
     if (lane === 'teacher') this.retireDistill('its teacher was replaced');
     const previous = this.runs[lane];
     // A replaced distillation's student stays scorable in the trust panel.
-    if (lane === 'distill' && previous) this.keepStudentForOod(previous);
+    if (lane === 'distill' && previous) this.visitModels.keep(previous, this.dataset?.train.count ?? 0);
     previous?.dispose();
     this.runs[lane] = run;
     this.endedBecause.delete(lane);
@@ -804,12 +606,6 @@ export class LabSession {
     if (!run?.usesTeacher) return;
     this.replaceRun('distill', null);
     this.endedBecause.set('distill', `the distillation has ended: ${why}; start a new one`);
-  }
-
-  /** The current teacher as a run records it. */
-  private runTeacherOf(teacher: CurrentTeacher): RunTeacher {
-    const info = this.teacherInfoOf(teacher);
-    return { model: teacher.model, preset: info.preset, source: info.name };
   }
 
   /** What is training now, as messages name it. */
