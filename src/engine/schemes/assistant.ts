@@ -2,7 +2,7 @@
  * Teacher-assistant chain (Mirzadeh et al. 2020, progressive distillation): the teacher distils into an
  * assistant of a middle size, the assistant into the student, each stage KD with T 4, alpha 0.5 (kd.ts's loss);
  * beside it, the same student distilled from the teacher directly for as many steps as the chain's two stages
- * together, the comparison the paper makes. See docs/design.md §9.
+ * together, the comparison the paper makes. See docs/design.md, "Schemes".
  */
 import { findPreset } from '../models/presets';
 import type { TrainConfig } from '../training/hyperparams';

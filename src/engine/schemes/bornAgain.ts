@@ -2,7 +2,7 @@
  * Born-again networks (Furlanello et al. 2018): G generations (2-5) of one student preset; generation 1 trains
  * on the labels (`ce`), each next one is distilled from the one before by KD (T 3, alpha 0.5, the KD guide's
  * values; kd.ts's loss) from a fresh initialisation (seed + g - 1). Optionally the generations' softmaxes are
- * averaged into an ensemble (stagedRun.ts ensembleAccuracy). See docs/design.md §9.
+ * averaged into an ensemble (stagedRun.ts ensembleAccuracy). See docs/design.md, "Schemes".
  */
 import type { TrainConfig } from '../training/hyperparams';
 import type { Stage } from './stagedRun';

@@ -4,7 +4,7 @@
  * checkpoints: one per model, in its own slot (the run checkpoint format of src/engine/run/runCheckpoint.ts,
  * the scheme's state for that model, e.g. online's auxiliary heads, as its method state), at every epoch end, on
  * pause and stop and every `checkpointSeconds`; a manifest names the scheme and its models, so `restore` needs
- * nothing else. See docs/design.md §9 (schemes).
+ * nothing else. See docs/design.md, "Schemes".
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset, ImageSplit } from '../data/cifar10';

@@ -4,7 +4,7 @@
  * the scheme's joint loss returns each model's named terms, one backward pass differentiates the sum of the
  * models' totals, and each model's optimizer applies its own gradients with its own learning-rate schedule.
  * Loss values stay on the device and are read back in one batched read every `logEvery` steps, as the Trainer
- * does. See docs/design.md §9 (schemes).
+ * does. See docs/design.md, "Schemes".
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from '../backend/batchNormGradient';

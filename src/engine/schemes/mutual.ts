@@ -5,7 +5,7 @@
  * place. Default T = 1, the paper's: both peers start from scratch, their early predictions are already near
  * uniform, and softening them further (the guide's T = 3) leaves the peers little to say to each other at the
  * short budgets of this lab; `--param temperature=3` runs the guide's choice. weight 0 trains the same students
- * with the same seeds independently (the baseline; the KL is still reported). See docs/design.md §9.
+ * with the same seeds independently (the baseline; the KL is still reported). See docs/design.md, "Schemes".
  */
 import * as tf from '@tensorflow/tfjs';
 import { kdLoss } from '../distill/losses';

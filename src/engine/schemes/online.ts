@@ -6,12 +6,12 @@
  *            + 0.1 x mean CE of auxiliary heads (global average pool + dense) on the student's stage features.
  * The teacher's logits are detached in the student's KL: the teacher learns from the labels alone and is not
  * pulled toward the weaker student. The heads train with the student's optimizer and are saved in its
- * checkpoint's method state. See docs/design.md §9.
+ * checkpoint's method state. See docs/design.md, "Schemes".
  */
 import * as tf from '@tensorflow/tfjs';
 import { kdLoss } from '../distill/losses';
 import type { MethodParam } from '../distill/method';
-import { initSeed, methodVariable, restoreVariables, variablesState } from '../distill/methods/compose';
+import { initSeed, methodVariable, restoreVariables, variablesState } from '../distill/methods/methodState';
 import type { LossTerms } from '../training/trainer';
 import type { MultiSchemeDef } from './multiRun';
 import { detached } from './mutual';

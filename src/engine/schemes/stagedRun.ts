@@ -3,7 +3,7 @@
  * run of a method of the registry (`ce` or `kd`), and a stage distils from the scheme's given teacher or from
  * an earlier stage's finished model. Every stage has its own checkpoint slot, so pause, stop and resume work
  * per stage as for any run, and a restored scheme finds its finished stages' models again to teach the next.
- * See docs/design.md §9 (schemes).
+ * See docs/design.md, "Schemes".
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset, ImageSplit } from '../data/cifar10';
