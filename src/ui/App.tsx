@@ -9,6 +9,7 @@ import { ErrorBanner } from './ErrorBanner';
 import { HistoryPanel } from './HistoryPanel';
 import { Tagline } from './Tagline';
 import { OodPanel } from './OodPanel';
+import { MutualPanel } from './MutualPanel';
 import { ReportCardPanel } from './ReportCardPanel';
 import { TemperatureExplorer } from './TemperatureExplorer';
 import { TrainingPanel } from './TrainingPanel';
@@ -44,6 +45,7 @@ export function App() {
           <AnchorGallery />
           <OodPanel />
           <ReportCardPanel />
+          <MutualPanel />
           <HistoryPanel />
         </main>
       </div>

@@ -17,9 +17,16 @@ import type {
   AnchorPreviewListener,
   OodListener,
   EngineApi,
+  MultiStepLog,
+  MutualProgressListener,
+  MutualRequest,
+  MutualResult,
   RunProgressListener,
   SplitLogits,
+  SweepListener,
 } from './protocol';
+import type { SweepEnd, SweepRequest } from '../engine/config/sweep';
+import { MutualLab } from '../engine/schemes/mutualLab';
 
 // Once, before any training: BatchNorm's backward pass without input-sized temporaries (every backend).
 registerFastBatchNormGradient();
@@ -142,6 +149,57 @@ const transferLogits = (logits: SplitLogits) =>
 
 const readFile = async (file: File) => new Uint8Array(await file.arrayBuffer());
 
+const mutualLab = new MutualLab();
+
+/** A mutual-learning run with its step logs sent in batches (at most 4 a second) and at each epoch's end. */
+async function runMutual(request: MutualRequest, listener: MutualProgressListener): Promise<MutualResult> {
+  let pending: MultiStepLog[] = [];
+  let sent = performance.now();
+  const flush = () => {
+    if (pending.length) listener.steps(pending);
+    pending = [];
+    sent = performance.now();
+  };
+  try {
+    return await mutualLab.start(
+      session.activeDataset(),
+      request,
+      {
+        step: (log) => {
+          pending.push(log);
+          if (performance.now() - sent >= 250) flush();
+        },
+        epoch: (log) => {
+          flush();
+          listener.epoch(log);
+        },
+      },
+      yieldToHost,
+    );
+  } finally {
+    flush();
+    (listener as unknown as Comlink.Remote<MutualProgressListener>)[Comlink.releaseProxy]();
+  }
+}
+
+/** The sweep, with its step counts sent at most 4 times a second (cell starts and results at once). */
+async function runSweep(request: SweepRequest, listener: SweepListener): Promise<SweepEnd> {
+  let sent = 0;
+  try {
+    return await session.runSweep(request, {
+      cellStarted: (index) => listener.cellStarted(index),
+      cellDone: (index, result) => listener.cellDone(index, result),
+      cellStep: (index, step) => {
+        if (performance.now() - sent < 250) return;
+        sent = performance.now();
+        listener.cellStep(index, step);
+      },
+    });
+  } finally {
+    (listener as unknown as Comlink.Remote<SweepListener>)[Comlink.releaseProxy]();
+  }
+}
+
 const api: EngineApi = {
   initBackend: (requested) => session.initBackend(requested),
   usePreparedSet: (id) => session.usePreparedSet(id),
@@ -236,6 +294,12 @@ const api: EngineApi = {
     );
   },
   reportCard: () => session.reportCard(),
+  runSweep: (request, listener) => runSweep(request, listener),
+  cancelSweep: async () => session.cancelSweep(),
+  runMutual: (request, listener) => runMutual(request, listener),
+  stopMutual: async () => {
+    mutualLab.stop();
+  },
   benchmark: (presetId, options) => benchmarkTrainingStep(presetId, options),
 };
 

@@ -43,6 +43,10 @@ import type { NamedFile, PresetInfo } from '../engine/training/labModels';
 import type { EpochLog, StepLog } from '../engine/training/trainer';
 import type { RunEnd, RunLane, RunPosition } from '../engine/run/runTypes';
 import type { ProgressUpdate } from './progress';
+import type { SweepEnd, SweepRequest } from '../engine/config/sweep';
+import type { SweepListener } from '../engine/run/sweepRun';
+import type { MutualRequest, MutualResult } from '../engine/schemes/mutualLab';
+import type { MultiEpochLog, MultiStepLog } from '../engine/schemes/multiTrainer';
 
 export type {
   AnchorGalleryView,
@@ -121,6 +125,15 @@ export interface AnchorPreviewListener {
   progress(done: number, total: number): void;
 }
 
+export type { SweepListener };
+export type { MultiEpochLog, MultiStepLog, MutualRequest, MutualResult };
+
+/** Where a mutual-learning run reports (Comlink.proxy): step logs in batches, a few times a second at most. */
+export interface MutualProgressListener {
+  steps(logs: MultiStepLog[]): void;
+  epoch(log: MultiEpochLog): void;
+}
+
 export interface EngineApi {
   initBackend(requested?: BackendName): Promise<BackendReport>;
   usePreparedSet(id: PreparedSetId): Promise<DatasetSummary>;
@@ -194,6 +207,19 @@ export interface EngineApi {
    * batch 1 and 64 on the active backend, test accuracy and the ratios; refused while a run trains.
    */
   reportCard(): Promise<ReportCard>;
+  /**
+   * The T x alpha sweep (config/sweep.ts): the asked cells one after another from the current teacher, each a
+   * short run scored on the test split, reported as it finishes (cellStep throttled); resolves at the end or
+   * after cancelSweep. Refused while anything else trains.
+   */
+  runSweep(request: SweepRequest, listener: SweepListener): Promise<SweepEnd>;
+  cancelSweep(): Promise<void>;
+  /**
+   * Trains 2-4 student presets together by deep mutual learning on the active dataset (in memory, one run at a
+   * time); resolves at the end or after stopMutual with each model's final test accuracy.
+   */
+  runMutual(request: MutualRequest, listener: MutualProgressListener): Promise<MutualResult>;
+  stopMutual(): Promise<void>;
   /** Training-step speed of a preset on the active backend (for `npm run bench`; not used by the UI). */
   benchmark(
     presetId: string,
