@@ -34,7 +34,7 @@ export function MutualPanel() {
         Two students learn together from scratch: each on the labels and on the other&apos;s predictions (deep
         mutual learning, T = 1). Each curve is one student&apos;s total loss.
       </p>
-      <div className="form-row">
+      <div className="anchor-controls">
         {models.map((model, i) => (
           <label key={i}>
             Student {i + 1}{' '}
@@ -122,7 +122,7 @@ export function MutualPanel() {
         </p>
       )}
       {result && (
-        <table className="results" data-testid="mutual-results">
+        <table className="runs-table" data-testid="mutual-results">
           <thead>
             <tr>
               <th>Model</th>
