@@ -17,6 +17,7 @@ import { bornAgainStages } from './bornAgain';
 import { memorySchemeStorage, MultiRun, type MultiSpec } from './multiRun';
 import type { MultiStepLog } from './multiTrainer';
 import { mutualScheme } from './mutual';
+import { MutualLab } from './mutualLab';
 import { onlineScheme } from './online';
 import { ensembleAccuracy, StagedRun } from './stagedRun';
 
@@ -204,4 +205,43 @@ describe('multi-model runs', () => {
     expect(restored.members[1]!.extra.map((v) => Array.from(v.dataSync()))).toEqual(heads);
     restored.dispose();
   }, 120_000);
+});
+
+describe("the lab's mutual-learning run", () => {
+  it('refuses a teacher preset, an unknown one and a bad epoch count, every reason at once', async () => {
+    const lab = new MutualLab();
+    const listener = { step: () => undefined, epoch: () => undefined };
+    await expect(
+      lab.start(
+        dataset,
+        { models: ['vgg-fast', 'resnet9'], epochs: 0, seed: 1, batchSize: 16 },
+        listener,
+        nextTurn,
+      ),
+    ).rejects.toThrow(
+      /vgg-fast is a teacher model, not a student; unknown model preset "resnet9".*epochs must be between 1 and 1,000/,
+    );
+    expect(lab.isRunning).toBe(false);
+  });
+
+  it('trains two students together and reports both final accuracies', async () => {
+    const lab = new MutualLab();
+    let steps = 0;
+    const result = await lab.start(
+      dataset,
+      { models: ['cnn-small', 'cnn-small'], epochs: 1, seed: 2, batchSize: 32 },
+      { step: () => (steps += 1), epoch: () => undefined },
+      nextTurn,
+    );
+    expect(steps).toBe(2);
+    expect(result.end).toBe('done');
+    expect(result.models).toEqual([
+      { name: 'student1', preset: 'cnn-small' },
+      { name: 'student2', preset: 'cnn-small' },
+    ]);
+    for (const name of ['student1', 'student2']) {
+      expect(result.testAccuracy[name]).toBeGreaterThanOrEqual(0);
+      expect(result.testAccuracy[name]).toBeLessThanOrEqual(1);
+    }
+  }, 60_000);
 });
