@@ -120,7 +120,9 @@ describe('npm run cli -- reproduce', () => {
     expect(md).toMatch(new RegExp(`\\| ce +\\| +1 \\| +${(ce.top1!.mean * 100).toFixed(1)}% \\|`));
     expect(md).toContain('- (a) KD vs CE: kd ');
     expect(md).toContain('- (b) AKD vs PKT: not measured');
-    expect(md).toMatch(/- \(c\) anchor uncertainty vs entropy \(OoD AUROC\): anchor u is higher in \d of 2/);
+    expect(md).toMatch(
+      /- \(c\) anchor uncertainty vs entropy \(OoD AUROC\): on mnist anchor u is higher for \d of 2 methods/,
+    );
     expect(md.match(/<!-- reproduce: start/g)).toHaveLength(1);
   }, 300_000);
 });

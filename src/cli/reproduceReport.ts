@@ -106,21 +106,24 @@ export function findings(summary: readonly MethodSummary[]): string[] {
     compare('(a) KD vs CE', of('kd'), of('ce'), 'kd and ce'),
     compare('(b) AKD vs PKT', of('akd'), of('pkt'), 'akd and pkt'),
   ];
-  const pairs: string[] = [];
-  let higher = 0;
-  let total = 0;
-  for (const s of summary)
-    for (const [set, scores] of Object.entries(s.auroc)) {
-      const u = scores.anchorU;
-      const h = scores.entropy;
-      if (!u || !h) continue;
-      total += 1;
-      if (u.mean > h.mean) higher += 1;
-      pairs.push(`${s.method} on ${set} ${u.mean.toFixed(3)} vs ${h.mean.toFixed(3)}`);
-    }
+  // Per OoD set: far (digits, noise) and near (other natural images) sets can disagree.
+  const sets = [...new Set(summary.flatMap((s) => Object.keys(s.auroc)))];
+  const perSet = sets.flatMap((set) => {
+    const pairs = summary.flatMap((s) => {
+      const u = s.auroc[set]?.anchorU;
+      const h = s.auroc[set]?.entropy;
+      return u && h ? [{ method: s.method, u: u.mean, h: h.mean }] : [];
+    });
+    if (!pairs.length) return [];
+    const higher = pairs.filter((p) => p.u > p.h).length;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    return [
+      `on ${set} anchor u is higher for ${higher} of ${pairs.length} methods (mean over methods ${mean(pairs.map((p) => p.u)).toFixed(3)} against ${mean(pairs.map((p) => p.h)).toFixed(3)}: ${pairs.map((p) => `${p.method} ${p.u.toFixed(3)} vs ${p.h.toFixed(3)}`).join(', ')})`,
+    ];
+  });
   lines.push(
-    total
-      ? `(c) anchor uncertainty vs entropy (OoD AUROC): anchor u is higher in ${higher} of ${total} method x OoD-set pairs (${pairs.join('; ')}).`
+    perSet.length
+      ? `(c) anchor uncertainty vs entropy (OoD AUROC): ${perSet.join('; ')}.`
       : '(c) anchor uncertainty vs entropy: not measured (no OoD results).',
   );
   return lines;
