@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../testing/runCli';
-import { initBackend } from '../engine/backend/initBackend';
+import { writeRandomTeacher } from '../testing/teacherDir';
 import { decodeMethodCheckpoint } from '../engine/distill/methodCheckpoint';
 import { DISTILL_METHODS } from '../engine/distill/registry';
-import { findPreset } from '../engine/models/presets';
-import { checkArchitecture, loadModel, modelFiles, modelMetadata } from '../engine/training/checkpoint';
+import { checkArchitecture, loadModel } from '../engine/training/checkpoint';
 import { folderStore } from './checkpointDir';
 
 const cli = (...args: string[]) => runCli(args, 90_000);
@@ -18,13 +17,7 @@ let teacherDir: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'distillery-distill-cli-test-'));
   // A teacher in the tfjs format, made here: resnet20 (the cheapest teacher preset), seeded random weights.
-  await initBackend('cpu');
-  const teacher = findPreset('resnet20').build(4);
-  teacherDir = join(tmp, 'teacher');
-  await folderStore(teacherDir).write(
-    await modelFiles(teacher, modelMetadata(teacher, 'resnet20', 'teacher')),
-  );
-  teacher.dispose();
+  teacherDir = await writeRandomTeacher(join(tmp, 'teacher'));
 });
 afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });

@@ -10,11 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../engine/backend/initBackend';
-import { findPreset } from '../engine/models/presets';
-import { modelFiles, modelMetadata } from '../engine/training/checkpoint';
 import { REPO_ROOT, runCli } from '../testing/runCli';
-import { folderStore } from './checkpointDir';
+import { writeRandomTeacher } from '../testing/teacherDir';
 
 interface Line {
   kind: string;
@@ -87,13 +84,7 @@ let tmp: string;
 let teacherDir: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'distillery-interrupt-test-'));
-  await initBackend('cpu');
-  const teacher = findPreset('resnet20').build(4);
-  teacherDir = join(tmp, 'teacher');
-  await folderStore(teacherDir).write(
-    await modelFiles(teacher, modelMetadata(teacher, 'resnet20', 'teacher')),
-  );
-  teacher.dispose();
+  teacherDir = await writeRandomTeacher(join(tmp, 'teacher'));
 });
 afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../engine/data/cifar10';
+import { flopsPerImage } from '../engine/models/presets';
 import type { LabRun } from '../engine/run/labRun';
 import type { RunPosition } from '../engine/run/runTypes';
 import { jsonLine } from './trainingOptions';
@@ -61,6 +62,35 @@ export function wholeNumber(text: string, flag: string): number {
 /** `--limit-steps N` as a number; null when not given. */
 export const limitStepsOf = (text: string | undefined): number | null =>
   text === undefined ? null : wholeNumber(text, '--limit-steps');
+
+/** The first JSON line of a run: where it trains, what it trains, where it resumes from, where it saves. */
+export function startLine(
+  run: LabRun,
+  where: {
+    readonly backend: { readonly backend: string; readonly adapter?: string | null };
+    readonly set: string;
+    readonly dataset: Dataset;
+    readonly out: string;
+  },
+  extra: Readonly<Record<string, unknown>> = {},
+): void {
+  const { backend, set, dataset, out } = where;
+  jsonLine({
+    kind: 'start',
+    backend: backend.backend,
+    adapter: backend.adapter,
+    set,
+    trainSize: dataset.train.count,
+    testSize: dataset.test.count,
+    ...extra,
+    parameters: run.model.countParams(),
+    flopsPerImage: flopsPerImage(run.model),
+    resumedFromEpoch: run.state.epoch,
+    resumedFromStep: run.state.stepInEpoch,
+    out,
+    config: run.config,
+  });
+}
 
 export interface RunLoopOptions {
   /** Where the checkpoints go (named in the output lines). */

@@ -8,7 +8,7 @@ import {
 } from '../../engine/distill/method';
 import { METHOD_FILES } from '../../engine/distill/methodCheckpoint';
 import { DISTILL_METHODS } from '../../engine/distill/registry';
-import { flopsPerImage, MODEL_PRESETS } from '../../engine/models/presets';
+import { MODEL_PRESETS } from '../../engine/models/presets';
 import { LabRun, type RunTeacher } from '../../engine/run/labRun';
 import type { DistillSettings } from '../../engine/run/runSpec';
 import { logEveryFor } from '../../engine/run/runTypes';
@@ -18,8 +18,8 @@ import { loadTeacher } from '../../engine/training/labModels';
 import { folderSlot, folderStore } from '../checkpointDir';
 import { loadPreparedFromDisk } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';
-import { limitStepsOf, runToEnd, wholeNumber } from '../runLoop';
-import { jsonLine, SETTING_FLAGS_USAGE, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
+import { limitStepsOf, runToEnd, startLine, wholeNumber } from '../runLoop';
+import { SETTING_FLAGS_USAGE, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
 import { UsageError } from '../usage';
 
 const STUDENTS = MODEL_PRESETS.filter((p) => p.role === 'student').map((p) => p.id);
@@ -155,27 +155,19 @@ export async function distillCommand(options: DistillOptions): Promise<number> {
     options.resume ??
     `checkpoints/distill-${run.settings.method}-${config.model}-seed${config.seed}`;
   try {
-    jsonLine({
-      kind: 'start',
-      backend: backend.backend,
-      adapter: backend.adapter,
-      set,
-      trainSize: dataset.train.count,
-      testSize: dataset.test.count,
-      method: run.settings.method,
-      params: run.settings.params,
-      labelledFraction: run.settings.labelledFraction,
-      labelledCount: run.labelledCount,
-      teacher: run.usesTeacher && teacher ? { dir: teacher.source, preset: teacher.preset } : null,
-      student: config.model,
-      parameters: run.model.countParams(),
-      flopsPerImage: flopsPerImage(run.model),
-      setupSeconds: run.setupSeconds,
-      resumedFromEpoch: run.state.epoch,
-      resumedFromStep: run.state.stepInEpoch,
-      out,
-      config,
-    });
+    startLine(
+      run,
+      { backend, set, dataset, out },
+      {
+        method: run.settings.method,
+        params: run.settings.params,
+        labelledFraction: run.settings.labelledFraction,
+        labelledCount: run.labelledCount,
+        teacher: run.usesTeacher && teacher ? { dir: teacher.source, preset: teacher.preset } : null,
+        student: config.model,
+        setupSeconds: run.setupSeconds,
+      },
+    );
     return await runToEnd(run, dataset, { out, limitSteps });
   } finally {
     run.dispose();

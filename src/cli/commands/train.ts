@@ -1,14 +1,14 @@
 import type { BackendName } from '../../engine/backend/chooseBackend';
 import { isPreparedSetId, PREPARED_SET_IDS } from '../../engine/data/prepared';
-import { findPreset, flopsPerImage, MODEL_PRESETS } from '../../engine/models/presets';
+import { findPreset, MODEL_PRESETS } from '../../engine/models/presets';
 import { LabRun } from '../../engine/run/labRun';
 import type { TrainConfig } from '../../engine/training/hyperparams';
 import { logEveryFor } from '../../engine/run/runTypes';
 import { folderSlot } from '../checkpointDir';
 import { loadPreparedFromDisk } from '../dataFiles';
 import { startNodeBackend } from '../nodeBackend';
-import { limitStepsOf, runToEnd, wholeNumber } from '../runLoop';
-import { jsonLine, SETTING_FLAGS_USAGE, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
+import { limitStepsOf, runToEnd, startLine, wholeNumber } from '../runLoop';
+import { SETTING_FLAGS_USAGE, type TrainingOptions, trainConfigFrom } from '../trainingOptions';
 import { UsageError } from '../usage';
 
 export const TRAIN_USAGE = `npm run cli -- train --role teacher|student --model PRESET
@@ -68,20 +68,7 @@ export async function trainCommand(options: TrainOptions): Promise<number> {
     options.resume ??
     `checkpoints/${run.config.role}-${run.config.model}-seed${run.config.seed}`;
   try {
-    jsonLine({
-      kind: 'start',
-      backend: backend.backend,
-      adapter: backend.adapter,
-      set,
-      trainSize: dataset.train.count,
-      testSize: dataset.test.count,
-      parameters: run.model.countParams(),
-      flopsPerImage: flopsPerImage(run.model),
-      resumedFromEpoch: run.state.epoch,
-      resumedFromStep: run.state.stepInEpoch,
-      out,
-      config: run.config,
-    });
+    startLine(run, { backend, set, dataset, out });
     return await runToEnd(run, dataset, { out, limitSteps: limitStepsOf(options['limit-steps']) });
   } finally {
     run.dispose();
