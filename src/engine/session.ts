@@ -52,6 +52,8 @@ import type { OodResult, OodSetInfo } from './ood/oodTypes';
 import { reportCard, type ReportCard } from './report/reportCard';
 import { exportModel, loadTeacher, type NamedFile, type PresetInfo, presetInfos } from './training/labModels';
 import { memoryRunSlot, type RunSlot } from './training/savedRuns';
+import { type SweepListener, SweepRunner } from './run/sweepRun';
+import type { SweepEnd, SweepRequest } from './config/sweep';
 import {
   laneRunName,
   logEveryFor,
@@ -113,6 +115,9 @@ export class LabSession {
   private readonly teacherPasses = new TeacherPasses();
   /** Every student of the visit the trust panel can score, with each run's own anchors (ood/visitModels.ts). */
   private readonly visitModels = new VisitModels();
+  /** The T x alpha sweep (run/sweepRun.ts), its cells in their own slot in memory, not the distillation's. */
+  private readonly sweep = new SweepRunner();
+  private readonly sweepSlot = memoryRunSlot();
 
   constructor(private readonly host: SessionHost) {
     const slotOf = (lane: RunLane) => (host.runSlots ? host.runSlots(lane) : memoryRunSlot());
@@ -224,6 +229,34 @@ export class LabSession {
     // Training the teacher on changes the teacher a paused distillation was distilling from.
     if (lane === 'teacher') this.retireDistill('the teacher went on training');
     return run.run(listener, this.yieldToHost);
+  }
+
+  /**
+   * Runs the sweep's cells one after another from the current teacher on the active dataset (config/sweep.ts);
+   * resolves when all are done or after cancelSweep. Refused while anything else trains.
+   */
+  async runSweep(request: SweepRequest, listener: SweepListener): Promise<SweepEnd> {
+    this.refuseWhileTraining('run the sweep');
+    const teacher = this.currentTeacher();
+    if (!teacher && request.cells.some((cell) => cell !== null))
+      throw new Error(
+        'there is no teacher to distil from: load the shipped teacher, import one, or train one in the Teacher panel',
+      );
+    this.cancelTeacherMeasurement();
+    const train = { ...request.train, logEvery: logEveryFor(getBackend()) };
+    return this.sweep.run(
+      { ...request, train },
+      this.activeDataset(),
+      teacher && runTeacherOf(teacher, this.dataset?.id ?? null),
+      this.sweepSlot,
+      listener,
+      this.yieldToHost,
+    );
+  }
+
+  /** Ends a running sweep after its current step (that cell's result is dropped). */
+  cancelSweep(): void {
+    this.sweep.cancel();
   }
 
   /** Asks a lane's running run to pause after its current step; its start/resume call then resolves. */
@@ -560,6 +593,7 @@ export class LabSession {
     if (run?.isRunning) throw new Error('the teacher is training; pause or stop it first');
     if (this.starting || this.runs.distill?.isRunning)
       throw new Error('a distillation is running from the current teacher; pause or stop it first');
+    if (this.sweep.isRunning) throw new Error('a sweep is running from the current teacher; cancel it first');
     const { model, preset, testAccuracy } = await loadTeacher(files.modelJson, files.weights, files.name);
     if (source === 'shipped' && run && !run.isFinished) {
       // A teacher run resumed while the shipped teacher was loading outranks it.
@@ -613,6 +647,7 @@ export class LabSession {
     if (this.runs.teacher?.isRunning) return 'the teacher is training';
     if (this.runs.student?.isRunning) return 'the student is training';
     if (this.runs.distill?.isRunning) return 'a distillation is running';
+    if (this.sweep.isRunning) return 'a sweep is running';
     return null;
   }
 

@@ -11,6 +11,7 @@ import { Tagline } from './Tagline';
 import { OodPanel } from './OodPanel';
 import { MutualPanel } from './MutualPanel';
 import { ReportCardPanel } from './ReportCardPanel';
+import { SweepPanel } from './SweepPanel';
 import { TemperatureExplorer } from './TemperatureExplorer';
 import { TrainingPanel } from './TrainingPanel';
 import { useFileDrop } from './useFileDrop';
@@ -45,6 +46,7 @@ export function App() {
           <AnchorGallery />
           <OodPanel />
           <ReportCardPanel />
+          <SweepPanel />
           <MutualPanel />
           <HistoryPanel />
         </main>

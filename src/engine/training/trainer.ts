@@ -89,9 +89,17 @@ export interface ExtraParameters {
 }
 
 export function createOptimizer(config: TrainConfig): tf.Optimizer {
-  return config.optimizer === 'adam'
-    ? tf.train.adam(config.learningRate)
-    : tf.train.momentum(config.learningRate, config.momentum);
+  if (config.optimizer === 'adam') return tf.train.adam(config.learningRate);
+  const optimizer = tf.train.momentum(config.learningRate, config.momentum);
+  // tfjs 4.22's MomentumOptimizer.dispose frees its own scalar and slots but not the learning-rate scalar `c` of
+  // SGDOptimizer it extends: one tensor leaked per run (the sweep starts many). Free it too.
+  const disposeOwn = optimizer.dispose.bind(optimizer);
+  optimizer.dispose = () => {
+    disposeOwn();
+    const { c } = optimizer as unknown as { c?: tf.Tensor };
+    if (c && !c.isDisposed) c.dispose();
+  };
+  return optimizer;
 }
 
 /**
