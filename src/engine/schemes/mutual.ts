@@ -2,10 +2,10 @@
  * Deep mutual learning (Zhang et al. 2018): K students (2-4) trained from scratch in the same steps, each on
  *   CE + weight x mean over the others j of T^2 KL(softmax(z_j / T) detached || softmax(z_k / T)),
  * the KL being KD's soft term (losses.ts kdLoss) with the other student's logits, detached, in the teacher's
- * place. Default T = 1, the paper's: both peers start from scratch, their early predictions are already near
- * uniform, and softening them further (the guide's T = 3) leaves the peers little to say to each other at the
- * short budgets of this lab; `--param temperature=3` runs the guide's choice. weight 0 trains the same students
- * with the same seeds independently (the baseline; the KL is still reported). See docs/design.md, "Schemes".
+ * place. Default T = 1, the paper's (peers trained from scratch have no over-confident teacher softmax to
+ * soften); `--param temperature=3` runs the guide's choice (why, and what was measured: docs/design.md,
+ * "Schemes"). weight 0 trains the same students with the same seeds independently (the baseline; the KL is
+ * still reported).
  */
 import * as tf from '@tensorflow/tfjs';
 import { kdLoss } from '../distill/losses';
