@@ -1,4 +1,5 @@
 /** `sweep`'s record and table (issue 12): test top-1 per temperature x alpha, the CE baseline, the best cell. */
+import { bestSweepCell } from '../engine/config/sweep';
 import type { DistillOutcome } from './jobs/distillJob';
 import { type GridCall, wallTimeText } from './jobs/grid';
 import { points } from './jobs/summary';
@@ -36,14 +37,14 @@ export interface SweepRecord {
   readonly failed: readonly { readonly job: string; readonly why: string }[];
 }
 
+/** The UI's rule (src/engine/config/sweep.ts): the highest test top-1, the first of equals in grid order. */
 export function bestCell(cells: readonly SweepCell[]): SweepRecord['best'] {
-  let best: SweepRecord['best'] = null;
-  for (const c of cells) {
-    const acc = c.training.testAccuracy;
-    if (acc !== null && Number.isFinite(acc) && (best === null || acc > best.testAccuracy))
-      best = { temperature: c.temperature, alpha: c.alpha, testAccuracy: acc };
-  }
-  return best;
+  const best = bestSweepCell(
+    cells.map((c) => ({ temperature: c.temperature, alpha: c.alpha, testAccuracy: c.training.testAccuracy })),
+  );
+  return best && best.testAccuracy !== null
+    ? { temperature: best.temperature, alpha: best.alpha, testAccuracy: best.testAccuracy }
+    : null;
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);

@@ -4,6 +4,15 @@
  * src/cli/sweepReport.ts.
  */
 import { BASELINE_METHOD } from '../../engine/config/methods';
+import {
+  cellParams,
+  DEFAULT_SWEEP_ALPHAS,
+  DEFAULT_SWEEP_TEMPERATURES,
+  SWEEP_COLUMN_PARAM,
+  SWEEP_METHOD,
+  SWEEP_ROW_PARAM,
+  sweepCells,
+} from '../../engine/config/sweep';
 import { validateParams } from '../../engine/distill/method';
 import { findMethod } from '../../engine/distill/registry';
 import { cliCommandText } from '../jobs/childCli';
@@ -34,8 +43,9 @@ export interface SweepOptions extends GridOptions {
   seed?: string;
 }
 
-const DEFAULT_TEMPERATURES = '1,2,4,8,16';
-const DEFAULT_ALPHAS = '0.1,0.5,0.9';
+// The grid the UI's sweep panel uses too (src/engine/config/sweep.ts).
+const DEFAULT_TEMPERATURES = DEFAULT_SWEEP_TEMPERATURES.join(',');
+const DEFAULT_ALPHAS = DEFAULT_SWEEP_ALPHAS.join(',');
 const DEFAULT_EPOCHS = 1;
 
 export const SWEEP_USAGE = `npm run cli -- sweep [--temperatures ${DEFAULT_TEMPERATURES}] [--alphas ${DEFAULT_ALPHAS}] [--seed S]
@@ -52,10 +62,10 @@ export async function sweepCommand(options: SweepOptions, argv: readonly string[
   const grid = gridSettings(options, { out: 'docs/sweep', work: 'checkpoints/sweep' });
   const temperatures = numberList('temperatures', options.temperatures ?? DEFAULT_TEMPERATURES);
   const alphas = numberList('alphas', options.alphas ?? DEFAULT_ALPHAS);
-  const kd = findMethod('kd');
-  // Every value against KD's own ranges, all problems at once (MethodParamError names them).
-  for (const temperature of temperatures) validateParams(kd, { temperature });
-  for (const alpha of alphas) validateParams(kd, { alpha });
+  const swept = findMethod(SWEEP_METHOD);
+  // Every value against the method's own ranges, all problems at once (MethodParamError names them).
+  for (const temperature of temperatures) validateParams(swept, { [SWEEP_ROW_PARAM]: temperature });
+  for (const alpha of alphas) validateParams(swept, { [SWEEP_COLUMN_PARAM]: alpha });
   const seed = wholeOption('seed', options.seed) ?? 1;
   const epochs = grid.epochs ?? DEFAULT_EPOCHS;
 
@@ -87,17 +97,12 @@ export async function sweepCommand(options: SweepOptions, argv: readonly string[
   });
   const jobs: Job[] = [
     job(`${BASELINE_METHOD}-seed${seed}`, `${BASELINE_METHOD} baseline`, spec(BASELINE_METHOD), null),
-    ...temperatures.flatMap((temperature) =>
-      alphas.map((alpha) =>
-        job(
-          `kd-T${temperature}-a${alpha}-seed${seed}`,
-          `kd T=${temperature} alpha=${alpha}`,
-          spec('kd', { temperature, alpha }),
-          {
-            temperature,
-            alpha,
-          },
-        ),
+    ...sweepCells(temperatures, alphas).map((cell) =>
+      job(
+        `${SWEEP_METHOD}-T${cell.temperature}-a${cell.alpha}-seed${seed}`,
+        `${SWEEP_METHOD} T=${cell.temperature} alpha=${cell.alpha}`,
+        spec(SWEEP_METHOD, cellParams(cell)),
+        cell,
       ),
     ),
   ];
