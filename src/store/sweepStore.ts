@@ -1,8 +1,8 @@
 /**
  * The sweep panel's state and actions: the grid and budget as typed, the finished cells of this visit (kept
  * across Cancel, so Resume runs only the rest), and the cell under way. The cells run in the Worker
- * (EngineApi.runSweep) with the Distillation panel's student and settings; results kept for one budget and
- * student are dropped when either changes. The grid's values are checked against the swept method's declared
+ * (EngineApi.runSweep) with the Distillation panel's student and settings; results kept for one budget,
+ * student, dataset and teacher are dropped when any of them changes. The grid's values are checked against the swept method's declared
  * ranges (from the Worker's method list), the same check the engine applies again.
  */
 import * as Comlink from 'comlink';
@@ -24,7 +24,8 @@ import type { TrainConfig } from '../engine/config/training';
 import type { DistillMethodInfo, SweepListener } from '../worker/protocol';
 import { useDistillStore } from './distillStores';
 import { getEngine, messageOf } from './engineClient';
-import { reportError } from './stores';
+import { reportError, useDatasetStore } from './stores';
+import { useTeacherStore, useTrainingStore } from './trainingStores';
 import { remainingCells } from './sweepView';
 import { checkForm } from './trainForm';
 
@@ -78,6 +79,8 @@ export function planSweep(
   state: Pick<SweepState, 'temperaturesText' | 'alphasText' | 'stepsText'>,
   methods: readonly DistillMethodInfo[] | null,
   form: Parameters<typeof checkForm>[0],
+  /** What else the results depend on (the dataset, the teacher): part of `of`. */
+  origin: unknown = null,
 ): { plan: SweepPlan } | { error: string } {
   const method = methods?.find((m) => m.id === SWEEP_METHOD);
   const row = method?.params.find((p) => p.name === SWEEP_ROW_PARAM);
@@ -97,7 +100,7 @@ export function planSweep(
       alphas: alphas.values,
       steps: steps.steps,
       train: config,
-      of: JSON.stringify({ steps: steps.steps, train: config }),
+      of: JSON.stringify({ steps: steps.steps, train: config, origin }),
     },
   };
 }
@@ -110,7 +113,14 @@ export async function runSweep(fresh: boolean): Promise<void> {
   const state = useSweepStore.getState();
   if (state.status === 'running' || state.status === 'cancelling') return;
   const distill = useDistillStore.getState();
-  const planned = planSweep(state, distill.methods, distill.form);
+  // Kept cells are resumed only for the same dataset and teacher (a teacher trained on since is another one).
+  const teacher = useTeacherStore.getState().info;
+  const origin = {
+    dataset: useDatasetStore.getState().summary?.id ?? null,
+    teacher: teacher && { source: teacher.source, preset: teacher.preset, name: teacher.name },
+    teacherEpochs: useTrainingStore.getState().teacher.epochs.length,
+  };
+  const planned = planSweep(state, distill.methods, distill.form, origin);
   if ('error' in planned) {
     update({ error: planned.error });
     return;
