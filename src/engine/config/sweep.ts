@@ -2,7 +2,7 @@
  * The temperature x alpha sweep (issue 12) as the UI, the store, the Worker and the CLI share it, without tfjs:
  * the method it sweeps and which two of its parameters, the default grid, the cells in order, the request and
  * result shapes, and which cell is best. The UI runs it through the Worker (src/engine/run/sweepRun.ts), the CLI
- * as child processes (src/cli/commands/sweep.ts). See docs/design.md §8 (runs).
+ * as child processes (src/cli/commands/sweep.ts). See docs/design.md §9 (runs).
  */
 import { BASELINE_METHOD, type MethodParam } from './methods';
 import type { TrainConfig } from './training';

@@ -3,7 +3,7 @@
  * the sweep's method (config/sweep.ts) from the current teacher, paused at its step budget and scored on the
  * test split, then freed. Cells save into their own slot, never the Distillation panel's. Cancel ends the cell
  * under way (its result is dropped); the caller keeps the finished cells and asks for the rest on Resume.
- * See docs/design.md §8 (runs).
+ * See docs/design.md §9 (runs).
  */
 import type { Dataset } from '../data/cifar10';
 import {
