@@ -218,7 +218,14 @@ export async function schemeCommand(options: SchemeOptions): Promise<number> {
     if (options.resume) {
       const text = await storage.readManifest();
       if (!text) throw new Error(`${out}: no scheme.json here; not a scheme run's folder`);
-      const manifest = JSON.parse(text) as { kind: string };
+      const manifest = JSON.parse(text) as {
+        kind: string;
+        teacher?: { preset: string; source: string } | null;
+      };
+      if (manifest.teacher && !teacher)
+        throw new UsageError(
+          `this ${manifest.kind} scheme distils from a ${manifest.teacher.preset} teacher (${manifest.teacher.source}); give it again with --teacher DIR`,
+        );
       run = MULTI[manifest.kind]
         ? await MultiRun.restore(storage, dataset, Object.values(MULTI))
         : await StagedRun.restore(storage, dataset, teacher);
