@@ -52,13 +52,25 @@ test('sweep: a 2 x 2 grid and the CE baseline from the shipped teacher fill the 
   const best = page.getByTestId('sweep-best');
   await expect(best).toHaveAttribute('data-t', top.t);
   await expect(best).toHaveAttribute('data-alpha', top.alpha);
-  await expect(best).toContainText(`T = ${top.t}, alpha = ${top.alpha}, ${(top.acc * 100).toFixed(1)}%`);
+  await expect(best).toContainText(
+    `Best cell: T = ${top.t}, alpha = ${top.alpha}, ${(top.acc * 100).toFixed(1)}%`,
+  );
   await expect(panel.locator('.sweep-best-cell')).toHaveCount(1);
-  await expect(page.getByTestId('sweep-resume')).toBeDisabled();
-  test
-    .info()
-    .annotations.push({
-      type: 'sweep 2 x 2 + baseline, 2 steps each (ms)',
-      description: String(Date.now() - started),
-    });
+  // Resume on a grid extended by one temperature runs only the two new cells; the kept ones stay as they were.
+  await page.getByTestId('sweep-temperatures').fill('1, 4, 8');
+  await page.getByTestId('sweep-resume').click();
+  await expect(status).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+  await expect(status).toHaveText('7 of 7 runs done');
+  await expect(cells).toHaveCount(6);
+  for (const { t, alpha, acc } of accuracies)
+    await expect(
+      panel.locator(`[data-testid=sweep-cell][data-t="${t}"][data-alpha="${alpha}"]`),
+    ).toHaveAttribute('data-accuracy', String(acc));
+  await expect(panel.locator('[data-testid=sweep-cell][data-t="8"][data-status=done]')).toHaveCount(2);
+  await expect(baseline).toHaveAttribute('data-accuracy', String(base));
+  await panel.screenshot({ path: test.info().outputPath('sweep-panel.png') });
+  test.info().annotations.push({
+    type: 'sweep 2 x 2 + baseline, 2 steps each (ms)',
+    description: String(Date.now() - started),
+  });
 });

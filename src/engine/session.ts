@@ -657,7 +657,9 @@ export class LabSession {
     if (this.starting)
       throw new Error(`a run is being set up; let it start, then pause it before you ${what}`);
     const running = this.runningName();
-    if (running) throw new Error(`${running}; pause it before you ${what}`);
+    // A sweep has no pause: its finished cells are kept and Resume runs the rest.
+    if (running)
+      throw new Error(`${running}; ${this.sweep.isRunning ? 'cancel' : 'pause'} it before you ${what}`);
   }
 
   private activate(dataset: Dataset): DatasetSummary {

@@ -132,6 +132,6 @@ describe('LabSession.runSweep', () => {
       cellDone: () => undefined,
     });
     expect(end.kind).toBe('done');
-    expect(refusal).toBe('a sweep is running; pause it before you start the student');
+    expect(refusal).toBe('a sweep is running; cancel it before you start the student');
   }, 60_000);
 });

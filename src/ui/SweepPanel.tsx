@@ -7,7 +7,7 @@
 import { SWEEP_BASELINE, SWEEP_METHOD } from '../engine/config/sweep';
 import { useDistillStore } from '../store/distillStores';
 import { cancelSweep, editSweep, runSweep, useSweepStore } from '../store/sweepStore';
-import { type HeatCell, heatmapView, remainingCells, WAITING_COLOUR } from '../store/sweepView';
+import { type HeatCell, heatmapView, WAITING_COLOUR } from '../store/sweepView';
 import { useCurrentTeacher } from './DistillTeacherLine';
 import { formatPercent } from './format';
 import './sweep.css';
@@ -50,16 +50,13 @@ export function SweepPanel() {
   const method = methods?.find((m) => m.id === SWEEP_METHOD);
   const view = heatmapView(s.grid.temperatures, s.grid.alphas, s.results, s.running?.key ?? null);
   const busy = s.status === 'running' || s.status === 'cancelling';
-  const canResume =
-    !busy &&
-    s.status !== 'done' &&
-    Object.keys(s.results).length > 0 &&
-    remainingCells(s.grid.temperatures, s.grid.alphas, s.results).length > 0;
   const blocker = !teacher
     ? 'No teacher to distil from (load or import one above).'
     : !method
       ? 'Loading…'
       : null;
+  // Resume runs the typed grid's cells without a kept result (after Cancel, or a grid extended since).
+  const canResume = !busy && blocker === null && Object.keys(s.results).length > 0;
   const baselineRunning = s.running?.key === SWEEP_BASELINE ? s.running : null;
   return (
     <section className="panel sweep-panel" data-testid="sweep-panel" aria-labelledby="sweep-title">
@@ -177,8 +174,8 @@ export function SweepPanel() {
       </div>
       {view.best && view.best.testAccuracy !== null && (
         <p data-testid="sweep-best" data-t={view.best.temperature} data-alpha={view.best.alpha}>
-          Best cell so far: T = {view.best.temperature}, alpha = {view.best.alpha},{' '}
-          {formatPercent(view.best.testAccuracy)}
+          {s.status === 'done' ? 'Best cell' : 'Best cell so far'}: T = {view.best.temperature}, alpha ={' '}
+          {view.best.alpha}, {formatPercent(view.best.testAccuracy)}
           {view.best.points !== null && ` (${points(view.best.points)} points against CE)`}. One seed and a
           short budget: a point or two is within what another seed moves.
         </p>
