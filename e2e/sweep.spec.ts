@@ -68,6 +68,15 @@ test('sweep: a 2 x 2 grid and the CE baseline from the shipped teacher fill the 
     ).toHaveAttribute('data-accuracy', String(acc));
   await expect(panel.locator('[data-testid=sweep-cell][data-t="8"][data-status=done]')).toHaveCount(2);
   await expect(baseline).toHaveAttribute('data-accuracy', String(base));
+  // Run sweep starts afresh; Cancel during the first cell after the baseline keeps the baseline alone.
+  await page.getByTestId('sweep-steps').fill('40');
+  await page.getByTestId('sweep-start').click();
+  await expect(status).toHaveAttribute('data-done', '1', { timeout: 30_000 });
+  await page.getByTestId('sweep-cancel').click();
+  await expect(status).toHaveAttribute('data-status', 'cancelled');
+  await expect(status).toHaveText('1 of 7 runs done (cancelled)');
+  await expect(panel.locator('[data-testid=sweep-cell][data-status=done]')).toHaveCount(0);
+  await expect(page.getByTestId('sweep-resume')).toBeEnabled();
   await panel.screenshot({ path: test.info().outputPath('sweep-panel.png') });
   test.info().annotations.push({
     type: 'sweep 2 x 2 + baseline, 2 steps each (ms)',
