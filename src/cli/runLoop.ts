@@ -3,7 +3,7 @@
  * end with one JSON line per logged step, epoch and outcome, checkpoints in the run's folder (every epoch end,
  * every 30 s of training, and on a stop), `--limit-steps`, and Ctrl-C / SIGTERM handled within one step: the
  * current step's checkpoint is written, a "stopped" line printed, exit 130; a second Ctrl-C quits at once.
- * See docs/design.md §8 (runs).
+ * See docs/design.md §9 (runs).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../engine/data/cifar10';

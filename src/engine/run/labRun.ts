@@ -3,7 +3,7 @@
  * any method. One state machine (run, pause, resume, stop), one checkpoint policy (every epoch end, on pause
  * and stop, and every `checkpointSeconds` of training, so a reload or a Ctrl-C loses at most that), recovery
  * from a non-finite loss by going back to the last checkpoint (the method's state included), and step timing.
- * The Worker, the CLI and the unit tests all host it. See docs/design.md §8 (runs).
+ * The Worker, the CLI and the unit tests all host it. See docs/design.md §9 (runs).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset, ImageSplit } from '../data/cifar10';

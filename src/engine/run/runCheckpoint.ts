@@ -3,7 +3,7 @@
  * trainer's position and curves (training/checkpoint.ts), the method's own state (method.json + method.bin,
  * distill/methodCheckpoint.ts) and the lab's context (lab.json: dataset, time). All files go to the store in
  * one write, which the stores swap in whole, so a save cut short keeps the previous checkpoint.
- * See docs/design.md §8 (runs).
+ * See docs/design.md §9 (runs).
  */
 import type * as tf from '@tensorflow/tfjs';
 import {

@@ -3,7 +3,7 @@
  * applied to a model preset: plain training is the `ce` method (a teacher trained on labels is `ce` on a teacher
  * preset), distillation any other. The method instance supplies the loss (every named term) and its extra
  * parameters (AKD's masks with their own optimizer); the Trainer does the rest. LabRun (labRun.ts) drives the
- * pieces. See docs/design.md §8 (runs).
+ * pieces. See docs/design.md §9 (runs).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/cifar10';

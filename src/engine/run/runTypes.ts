@@ -1,6 +1,6 @@
 /**
  * The words every host of a run shares (the Worker, the CLI, the tests): where a run stands, how a call to
- * `LabRun.run` ended, and what it reports. Plain TypeScript, no tfjs. See docs/design.md §8 (runs).
+ * `LabRun.run` ended, and what it reports. Plain TypeScript, no tfjs. See docs/design.md §9 (runs).
  */
 import type { EpochLog, StepLog, TrainerState } from '../training/trainer';
 
