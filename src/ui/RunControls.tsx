@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { useBackendStore, useDatasetStore } from '../store/stores';
+import { useSweepStore } from '../store/sweepStore';
 import { distillActive, useDistillStore } from '../store/distillStores';
 import { pauseTraining, resumeTraining, startTraining, stopTraining } from '../store/trainingActions';
 import { activeRole, usePresetStore, useTeacherStore, useTrainingStore } from '../store/trainingStores';
@@ -12,9 +13,12 @@ export function useLabBlocker(): string | null {
   const presets = usePresetStore((s) => s.presets);
   const backendReady = useBackendStore((s) => s.status === 'ready');
   const dataset = useDatasetStore((s) => s.summary);
+  // The engine trains one thing at a time: a sweep's cells hold it until the sweep ends or is cancelled.
+  const sweeping = useSweepStore((s) => s.status === 'running' || s.status === 'cancelling');
   if (!backendReady || !presets) return 'The engine is starting…';
   if (!dataset) return 'The dataset is loading…';
   if (dataset.trainSize === 0) return `${dataset.name} has no training images.`;
+  if (sweeping) return 'A sweep is running; cancel it to start a run.';
   return null;
 }
 
