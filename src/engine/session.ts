@@ -53,6 +53,7 @@ import { reportCard, type ReportCard } from './report/reportCard';
 import { exportModel, loadTeacher, type NamedFile, type PresetInfo, presetInfos } from './training/labModels';
 import { memoryRunSlot, type RunSlot } from './training/savedRuns';
 import { type SweepListener, SweepRunner } from './run/sweepRun';
+import { MutualLab, type MutualListener, type MutualRequest, type MutualResult } from './schemes/mutualLab';
 import type { SweepEnd, SweepRequest } from './config/sweep';
 import {
   laneRunName,
@@ -118,6 +119,8 @@ export class LabSession {
   /** The T x alpha sweep (run/sweepRun.ts), its cells in their own slot in memory, not the distillation's. */
   private readonly sweep = new SweepRunner();
   private readonly sweepSlot = memoryRunSlot();
+  /** The Mutual learning panel's run (in memory; the CLI's `scheme` keeps checkpoints). */
+  private readonly mutual = new MutualLab();
 
   constructor(private readonly host: SessionHost) {
     const slotOf = (lane: RunLane) => (host.runSlots ? host.runSlots(lane) : memoryRunSlot());
@@ -252,6 +255,20 @@ export class LabSession {
       listener,
       this.yieldToHost,
     );
+  }
+
+  /**
+   * A mutual-learning run of 2-4 students on the active dataset (schemes/mutualLab.ts), under the same
+   * one-run-at-a-time rule as every other run.
+   */
+  runMutual(request: MutualRequest, listener: MutualListener): Promise<MutualResult> {
+    this.refuseWhileTraining('start mutual learning');
+    return this.mutual.start(this.activeDataset(), request, listener, this.yieldToHost);
+  }
+
+  /** Ends the mutual-learning run at its next step. */
+  stopMutual(): void {
+    this.mutual.stop();
   }
 
   /** Ends a running sweep after its current step (that cell's result is dropped). */
@@ -648,6 +665,7 @@ export class LabSession {
     if (this.runs.student?.isRunning) return 'the student is training';
     if (this.runs.distill?.isRunning) return 'a distillation is running';
     if (this.sweep.isRunning) return 'a sweep is running';
+    if (this.mutual.isRunning) return 'a mutual-learning run is training';
     return null;
   }
 

@@ -26,7 +26,6 @@ import type {
   SweepListener,
 } from './protocol';
 import type { SweepEnd, SweepRequest } from '../engine/config/sweep';
-import { MutualLab } from '../engine/schemes/mutualLab';
 
 // Once, before any training: BatchNorm's backward pass without input-sized temporaries (every backend).
 registerFastBatchNormGradient();
@@ -149,8 +148,6 @@ const transferLogits = (logits: SplitLogits) =>
 
 const readFile = async (file: File) => new Uint8Array(await file.arrayBuffer());
 
-const mutualLab = new MutualLab();
-
 /** A mutual-learning run with its step logs sent in batches (at most 4 a second) and at each epoch's end. */
 async function runMutual(request: MutualRequest, listener: MutualProgressListener): Promise<MutualResult> {
   let pending: MultiStepLog[] = [];
@@ -161,21 +158,16 @@ async function runMutual(request: MutualRequest, listener: MutualProgressListene
     sent = performance.now();
   };
   try {
-    return await mutualLab.start(
-      session.activeDataset(),
-      request,
-      {
-        step: (log) => {
-          pending.push(log);
-          if (performance.now() - sent >= 250) flush();
-        },
-        epoch: (log) => {
-          flush();
-          listener.epoch(log);
-        },
+    return await session.runMutual(request, {
+      step: (log) => {
+        pending.push(log);
+        if (performance.now() - sent >= 250) flush();
       },
-      yieldToHost,
-    );
+      epoch: (log) => {
+        flush();
+        listener.epoch(log);
+      },
+    });
   } finally {
     flush();
     (listener as unknown as Comlink.Remote<MutualProgressListener>)[Comlink.releaseProxy]();
@@ -298,7 +290,7 @@ const api: EngineApi = {
   cancelSweep: async () => session.cancelSweep(),
   runMutual: (request, listener) => runMutual(request, listener),
   stopMutual: async () => {
-    mutualLab.stop();
+    session.stopMutual();
   },
   benchmark: (presetId, options) => benchmarkTrainingStep(presetId, options),
 };
