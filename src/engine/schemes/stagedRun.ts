@@ -10,8 +10,7 @@ import type { Dataset, ImageSplit } from '../data/cifar10';
 import { LabRun, type RunTeacher } from '../run/labRun';
 import { parseDistillConfig, type DistillSettings } from '../run/runSpec';
 import type { RunEnd, RunPosition, YieldToHost } from '../run/runTypes';
-import { makeBatch } from '../training/batches';
-import type { EpochLog, StepLog } from '../training/trainer';
+import { countCorrect, type EpochLog, type StepLog } from '../training/trainer';
 import type { SchemeStorage } from './multiRun';
 
 /** The scheme's own teacher, as a stage's `teacher` names it. */
@@ -231,25 +230,15 @@ export async function ensembleAccuracy(
   batchSize = 256,
 ): Promise<number> {
   if (!models.length || split.count === 0) return Number.NaN;
-  let correct = tf.scalar(0, 'int32');
-  for (let start = 0; start < split.count; start += batchSize) {
-    const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
-    const next = tf.tidy(() => {
-      const images = tf.tensor4d(makeBatch(split, indices), [indices.length, 32, 32, 3]);
-      const labels = tf.tensor1d(
-        indices.map((i) => split.labels[i]!),
-        'int32',
-      );
-      const probs = models.map((m) =>
-        tf.softmax((m.apply(images, { training: false }) as tf.Tensor[])[0] as tf.Tensor2D),
-      );
-      const mean = tf.div(tf.addN(probs), models.length);
-      return tf.add(correct, tf.sum(tf.cast(tf.equal(tf.argMax(mean, 1), labels), 'int32')));
-    }) as tf.Scalar;
-    correct.dispose();
-    correct = next;
-  }
-  const count = (await correct.data())[0]!;
-  correct.dispose();
+  const mean = (images: tf.Tensor4D) =>
+    tf.div(
+      tf.addN(
+        models.map((m) =>
+          tf.softmax((m.apply(images, { training: false }) as tf.Tensor[])[0] as tf.Tensor2D),
+        ),
+      ),
+      models.length,
+    ) as tf.Tensor2D;
+  const count = await countCorrect(split, mean, batchSize);
   return count / split.count;
 }

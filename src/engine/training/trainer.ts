@@ -308,6 +308,23 @@ export async function evaluateModel(
   batchSize = 256,
 ): Promise<{ accuracy: number; correct: number; total: number }> {
   if (split.count === 0) return { accuracy: Number.NaN, correct: 0, total: 0 };
+  const count = await countCorrect(
+    split,
+    (images) => (model.apply(images, { training: false }) as tf.Tensor[])[0] as tf.Tensor2D,
+    batchSize,
+  );
+  return { accuracy: count / split.count, correct: count, total: split.count };
+}
+
+/**
+ * Test images whose top class under `scores` (logits or probabilities, called inside a tidy) is their label;
+ * counts stay on the device until one read.
+ */
+export async function countCorrect(
+  split: ImageSplit,
+  scores: (images: tf.Tensor4D) => tf.Tensor2D,
+  batchSize = 256,
+): Promise<number> {
   let correct = tf.scalar(0, 'int32');
   for (let start = 0; start < split.count; start += batchSize) {
     const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
@@ -317,13 +334,12 @@ export async function evaluateModel(
         indices.map((i) => split.labels[i]!),
         'int32',
       );
-      const [logits] = model.apply(images, { training: false }) as tf.Tensor[];
-      return tf.add(correct, tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'int32')));
+      return tf.add(correct, tf.sum(tf.cast(tf.equal(tf.argMax(scores(images), 1), labels), 'int32')));
     }) as tf.Scalar;
     correct.dispose();
     correct = next;
   }
   const count = (await correct.data())[0]!;
   correct.dispose();
-  return { accuracy: count / split.count, correct: count, total: split.count };
+  return count;
 }
