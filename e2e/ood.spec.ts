@@ -54,3 +54,29 @@ test('trust panel: teacher vs MNIST gives AUROC for all four scores, a histogram
   await expect(table).toBeVisible();
   await expect(panel(page).getByTestId('ood-set-mnist')).toBeVisible();
 });
+
+/**
+ * The first visit's own path: the embedded set and the shipped teacher, whose model.json carries its anchors
+ * (no pass over the 10,000 training images), against MNIST; the AUROCs are the issue's baseline table's.
+ */
+test('trust panel on a first visit: the shipped teacher reads its stored anchors and reproduces the MNIST baseline', async ({
+  page,
+}) => {
+  await openLab(page, '?backend=wasm');
+  await expect(page.getByTestId('dataset-summary')).toHaveAttribute('data-dataset-id', 'embedded');
+  await expect(panel(page).getByTestId('ood-model-teacher')).toBeChecked({ timeout: 60_000 });
+  await panel(page).getByTestId('ood-run').click();
+  const table = panel(page).getByTestId('ood-table');
+  await expect(table).toBeVisible({ timeout: 120_000 });
+  const summary = panel(page).getByTestId('ood-summary');
+  await expect(summary).toContainText('2,000 test images');
+  await expect(summary).toContainText('(10, stored with the teacher)');
+  const baseline = { msp: 0.771, entropy: 0.782, energy: 0.787, anchorU: 0.994 };
+  for (const [score, auroc] of Object.entries(baseline)) {
+    const text = await table
+      .locator(`tr[data-score="${score}"][data-set="mnist"] td[data-metric="auroc"]`)
+      .textContent();
+    expect(Math.abs(Number(text) - auroc), `${score} AUROC ${text}`).toBeLessThanOrEqual(0.002);
+  }
+  console.log(`first-visit trust panel: ${await summary.textContent()}`);
+});

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode as decodePng } from 'fast-png';
@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMethodCheckpoint, METHOD_FILES } from '../engine/distill/methodCheckpoint';
 import { initBackend } from '../engine/backend/initBackend';
 import { findPreset } from '../engine/models/presets';
-import { modelFiles, modelMetadata } from '../engine/training/checkpoint';
+import { type ModelMetadata, modelFiles, modelMetadata } from '../engine/training/checkpoint';
 import { runCli } from '../testing/runCli';
 import { folderStore } from './checkpointDir';
 
@@ -90,13 +90,20 @@ describe('npm run cli -- anchors: refusals', () => {
     const conflict = await cli('anchors', '--teacher', TEACHER, '--run', akdRun, '--per-class', '2');
     expect(conflict.code).toBe(1);
     expect(conflict.stderr).toContain("error: --per-class 2 differs from the run's 1 anchors per class");
+
+    const storeTwo = await cli('anchors', '--teacher', TEACHER, '--store', '--per-class', '2');
+    expect(storeTwo.code).toBe(2);
+    expect(storeTwo.stderr).toContain("error: --store keeps a teacher's own anchors, 1 per class");
   }, 120_000);
 });
 
 describe('npm run cli -- anchors', () => {
   it("gives the teacher's anchors and contact sheet, then a run's mask statistics", async () => {
     const sheet = join(tmp, 'sheet.png');
-    const plain = await cli('anchors', '--teacher', TEACHER, '--png', sheet, '--json');
+    // On a copy of the shipped teacher, with --store: the choice goes into the copy's model.json.
+    const copy = join(tmp, 'teacher-copy');
+    await cp(TEACHER, copy, { recursive: true });
+    const plain = await cli('anchors', '--teacher', copy, '--png', sheet, '--json', '--store');
     expect(plain.stderr).toBe('');
     expect(plain.code).toBe(0);
     const result = JSON.parse(plain.stdout) as {
@@ -105,8 +112,24 @@ describe('npm run cli -- anchors', () => {
       classNames: string[];
       centrality: number[];
       masks?: unknown;
+      stored: string;
     };
     expect(result.classes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const metadataOf = async (dir: string) =>
+      (
+        JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
+          userDefinedMetadata: { distillery: ModelMetadata };
+        }
+      ).userDefinedMetadata.distillery;
+    const shipped = await metadataOf(TEACHER);
+    // The shipped teacher's stored anchors are what the rule picks now (the trust panel reads them, not a pass).
+    expect(shipped.anchors?.embedded).toEqual(result.indices);
+    expect(result.stored).toBe(join(copy, 'model.json'));
+    expect(await metadataOf(copy)).toEqual({
+      ...shipped,
+      anchors: { ...shipped.anchors, embedded: result.indices },
+    });
+    expect(await readFile(join(copy, 'weights.bin'))).toEqual(await readFile(join(TEACHER, 'weights.bin')));
     expect(new Set(result.indices).size).toBe(10);
     expect(result.classNames[0]).toBe('airplane');
     // Centrality is a row sum of cosines over a class of 1,000: positive and at most 1,000.

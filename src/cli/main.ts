@@ -135,6 +135,7 @@ async function run(argv: string[]): Promise<string> {
           set: { type: 'string' },
           png: { type: 'string' },
           json: { type: 'boolean' },
+          store: { type: 'boolean' },
           backend: { type: 'string' },
         },
         strict: true,

@@ -20,7 +20,7 @@ import type {
 import {
   type CurrentTeacher,
   currentTeacherOf,
-  knownAccuracies,
+  knownBySet,
   type LoadedTeacher,
   positionText,
   runTeacherOf,
@@ -44,7 +44,7 @@ import {
   testSamples,
 } from './explorer/splitLogits';
 import type { ModelRole } from './models/presets';
-import { selectAnchors } from './distill/anchors';
+import { anchorsFit, selectAnchors } from './distill/anchors';
 import { type PassOptions, passAccuracy, TeacherPasses } from './distill/teacherPasses';
 import { type AnchorChooser, OodLab, type OodModel, type OodProgress, type OodRequest } from './ood/oodLab';
 import { VisitModels } from './ood/visitModels';
@@ -342,7 +342,7 @@ export class LabSession {
       const teacher = this.currentTeacher();
       if (!teacher) throw new Error('there is no teacher to export yet');
       const info = this.teacherInfoOf(teacher);
-      return exportModel(teacher.model, info.preset, 'teacher', knownAccuracies(teacher));
+      return exportModel(teacher.model, info.preset, 'teacher', knownBySet(teacher));
     }
     const run = this.runs.student;
     if (!run) throw new Error('there is no student to export yet; train one first');
@@ -469,22 +469,27 @@ export class LabSession {
     const models = await this.oodModels();
     const teacher = models.find((m) => m.role === 'teacher') ?? null;
     const current = this.currentTeacher();
-    // The current teacher's anchors come from the anchor gallery's features (computed once for both).
+    const dataset = this.activeDataset();
+    // A loaded teacher's anchors stored with it (or chosen earlier) spare the pass over the training split.
+    const known = current?.kind === 'loaded' ? current.loaded.anchors.get(dataset.id) : undefined;
+    if (teacher && known && anchorsFit(known.indices, dataset.train))
+      this.ood.knowAnchors(
+        teacher,
+        dataset.id,
+        known.indices,
+        known.source === 'stored' ? 'stored with the teacher' : 'chosen afresh',
+      );
+    // Else the current teacher's anchors come from the anchor gallery's features (computed once for both).
     const chooseAnchors: AnchorChooser = async (chooser, train, progress) => {
       if (chooser.model !== current?.model)
         return (await selectAnchors(chooser.model, train, { perClass: 1 })).indices;
-      return (await this.prepareAnchors(progress)).anchors(1).indices;
+      const { indices } = (await this.prepareAnchors(progress)).anchors(1);
+      if (current.kind === 'loaded' && train === dataset.train)
+        current.loaded.anchors.set(dataset.id, { indices, source: 'chosen' });
+      return indices;
     };
     return this.inTurn(() =>
-      this.ood.run(
-        request,
-        models,
-        teacher,
-        this.activeDataset(),
-        onProgress,
-        this.yieldToHost,
-        chooseAnchors,
-      ),
+      this.ood.run(request, models, teacher, dataset, onProgress, this.yieldToHost, chooseAnchors),
     );
   }
 
@@ -611,7 +616,11 @@ export class LabSession {
     if (this.starting || this.runs.distill?.isRunning)
       throw new Error('a distillation is running from the current teacher; pause or stop it first');
     if (this.sweep.isRunning) throw new Error('a sweep is running from the current teacher; cancel it first');
-    const { model, preset, testAccuracy } = await loadTeacher(files.modelJson, files.weights, files.name);
+    const { model, preset, testAccuracy, anchors } = await loadTeacher(
+      files.modelJson,
+      files.weights,
+      files.name,
+    );
     if (source === 'shipped' && run && !run.isFinished) {
       // A teacher run resumed while the shipped teacher was loading outranks it.
       model.dispose();
@@ -622,7 +631,10 @@ export class LabSession {
     this.loadedTeacher?.model.dispose();
     const accuracies: LoadedTeacher['accuracies'] = new Map();
     for (const [id, value] of Object.entries(testAccuracy)) accuracies.set(id, { value, source: 'stored' });
-    this.loadedTeacher = { model, source, preset, name: files.name, accuracies };
+    const storedAnchors: LoadedTeacher['anchors'] = new Map(
+      Object.entries(anchors).map(([id, indices]) => [id, { indices, source: 'stored' }]),
+    );
+    this.loadedTeacher = { model, source, preset, name: files.name, accuracies, anchors: storedAnchors };
     // No measurement here: a stored accuracy shows at once; the host measures afterwards, cancellably.
     return this.teacherInfo()!;
   }

@@ -8,6 +8,7 @@ import { PREPARED_DATA_DIR } from '../cli/dataFiles';
 import { RECORD_BYTES } from '../engine/data/cifar10';
 import { findPreset } from '../engine/models/presets';
 import { LabSession } from '../engine/session';
+import type { KnownBySet } from '../engine/training/checkpoint';
 import { exportModel } from '../engine/training/labModels';
 
 /** The first `count` records of a prepared file (real images, the official layout). */
@@ -24,11 +25,17 @@ export async function uploadLab(train: number, test: number): Promise<LabSession
   return lab;
 }
 
-/** Imports a seeded random-weight vgg-fast teacher; returns its files (model.json, weights.bin). */
-export async function importRandomTeacher(lab: LabSession): Promise<Record<string, Uint8Array>> {
+/**
+ * Imports a seeded random-weight vgg-fast teacher, with `known` accuracies or anchors in its metadata; returns
+ * its files (model.json, weights.bin).
+ */
+export async function importRandomTeacher(
+  lab: LabSession,
+  known: KnownBySet = {},
+): Promise<Record<string, Uint8Array>> {
   const teacher = findPreset('vgg-fast').build(3);
   const files = Object.fromEntries(
-    (await exportModel(teacher, 'vgg-fast', 'teacher')).map((f) => [f.name, f.bytes]),
+    (await exportModel(teacher, 'vgg-fast', 'teacher', known)).map((f) => [f.name, f.bytes]),
   );
   teacher.dispose();
   await lab.importTeacher({

@@ -3,7 +3,7 @@
  * AnchorExplorer the Worker uses), and with --run an AKD distillation checkpoint's own anchors and how far its
  * masks moved; --png writes the contact sheet (per anchor: image, mask heatmap over it, masked image).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import type { BackendName } from '../../engine/backend/chooseBackend';
@@ -13,7 +13,7 @@ import type { AnchorSet } from '../../engine/distill/anchors';
 import type { AnchorMasks } from '../../engine/distill/method';
 import { decodeMethodCheckpoint, METHOD_FILES } from '../../engine/distill/methodCheckpoint';
 import { findMethod } from '../../engine/distill/registry';
-import { CHECKPOINT_FILES } from '../../engine/training/checkpoint';
+import { CHECKPOINT_FILES, type ModelMetadata } from '../../engine/training/checkpoint';
 import { loadTeacher } from '../../engine/training/labModels';
 import { maskedRgba, overlayRgba, scaleOf } from '../../engine/config/anchorPixels';
 import { folderStore } from '../checkpointDir';
@@ -22,12 +22,13 @@ import { startNodeBackend } from '../nodeBackend';
 import { UsageError } from '../usage';
 
 export const ANCHORS_USAGE = `npm run cli -- anchors --teacher DIR [--run DIR] [--per-class N] [--set ${PREPARED_SET_IDS.join('|')}]
-    [--png FILE] [--json] [--backend wasm|cpu|webgpu]
+    [--png FILE] [--json] [--store] [--backend wasm|cpu|webgpu]
   AKD's anchors of a teacher (DIR: model.json + weights.bin): per class the N most central training images by
   the teacher's features (default 1). Prints one JSON object: indices, classes, centrality (and class names).
   --run DIR (a distill checkpoint of a method with anchor masks: akd, akd+kd, akd+crd): that run's anchors and,
   per mask, its mean, min, max and mean |m - 1|. --png FILE: the contact sheet (image, mask over it, masked image
-  per row). --json: the JSON on one line.`;
+  per row). --json: the JSON on one line. --store: write the anchors (1 per class) into the teacher's model.json
+  metadata for this set, so that the trust panel and \`ood\` need no pass over the training split to find them.`;
 
 export interface AnchorsOptions {
   teacher?: string;
@@ -36,7 +37,28 @@ export interface AnchorsOptions {
   set?: string;
   png?: string;
   json?: boolean;
+  store?: boolean;
   backend?: string;
+}
+
+/**
+ * Writes `indices` as the teacher's stored anchors for `set` into DIR/model.json (ModelMetadata.anchors), the rest
+ * of the file as it was; the new file replaces the old one whole.
+ */
+async function storeAnchors(dir: string, set: string, indices: readonly number[]): Promise<void> {
+  const path = join(dir, CHECKPOINT_FILES.model);
+  const json = JSON.parse(await readFile(path, 'utf8')) as {
+    userDefinedMetadata?: { distillery?: ModelMetadata };
+  };
+  const metadata = json.userDefinedMetadata?.distillery;
+  if (!metadata) throw new Error(`${path}: has no Distillery metadata to store anchors in`);
+  json.userDefinedMetadata!.distillery = {
+    ...metadata,
+    anchors: { ...metadata.anchors, [set]: [...indices] },
+  };
+  const partial = `${path}.${process.pid}.partial`;
+  await writeFile(partial, JSON.stringify(json));
+  await rename(partial, path);
 }
 
 /** An AKD run's anchors and masks from its checkpoint folder; refuses other folders and methods by name. */
@@ -111,6 +133,10 @@ export async function anchorsCommand(options: AnchorsOptions): Promise<string> {
     throw new Error(`--per-class must be a whole number from 1 to 50; got "${perClassText}"`);
   // The run is read (and refused) before the backend starts or any data is read.
   const run = options.run ? await runMasks(options.run) : null;
+  if (options.store && (run || (asked ?? 1) !== 1))
+    throw new UsageError(
+      "--store keeps a teacher's own anchors, 1 per class: leave out --run and --per-class",
+    );
   if (run && asked !== null && asked !== run.perClass)
     throw new Error(
       `--per-class ${asked} differs from the run's ${run.perClass} anchors per class; leave it out with --run`,
@@ -154,8 +180,10 @@ export async function anchorsCommand(options: AnchorsOptions): Promise<string> {
         ? { run: { dir: options.run, method: run.method }, masks: view.anchors.map((a) => a.maskStats) }
         : {}),
       ...(options.png ? { png: options.png } : {}),
+      ...(options.store ? { stored: join(options.teacher, CHECKPOINT_FILES.model) } : {}),
     };
     if (options.png) await writeFile(options.png, contactSheet(view));
+    if (options.store) await storeAnchors(options.teacher, set, anchors.indices);
     return JSON.stringify(result, null, options.json ? undefined : 2);
   } finally {
     teacher.model.dispose();

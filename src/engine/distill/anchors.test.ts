@@ -8,7 +8,14 @@ import { classBalancedSubset } from '../data/subset';
 import { findPreset } from '../models/presets';
 import { DEFAULT_TRAIN_CONFIG, parseTrainConfig } from '../training/hyperparams';
 import { createOptimizer, Trainer } from '../training/trainer';
-import { anchorUncertaintyOf, rankAnchors, recordImages, selectAnchors, teacherFeatures } from './anchors';
+import {
+  anchorsFit,
+  anchorUncertaintyOf,
+  rankAnchors,
+  recordImages,
+  selectAnchors,
+  teacherFeatures,
+} from './anchors';
 import type { MethodContext } from './method';
 import { findMethod } from './registry';
 
@@ -87,6 +94,18 @@ describe('selectAnchors', () => {
       if (set.classes[k] === set.classes[k - 1])
         expect(set.centrality[k]).toBeLessThanOrEqual(set.centrality[k - 1]!);
     expect(set.classSizes).toEqual(new Array(10).fill(20));
+  });
+
+  it('fit a split: anchorsFit takes its own choice and refuses lists that are not one per class in order', async () => {
+    const { indices } = await selectAnchors(teacher, dataset.train, { perClass: 1, batchSize: 64 });
+    expect(anchorsFit(indices, dataset.train)).toBe(true);
+    expect(anchorsFit([...indices].reverse(), dataset.train)).toBe(false);
+    expect(anchorsFit(indices.slice(1), dataset.train)).toBe(false);
+    expect(anchorsFit([...indices.slice(0, 9), dataset.train.count], dataset.train)).toBe(false);
+    expect(anchorsFit([...indices.slice(0, 9), 2.5], dataset.train)).toBe(false);
+    // Another record of the same class still fits (a stored choice is not re-ranked, only checked).
+    const other = range(dataset.train.count).find((i) => dataset.train.labels[i] === 9 && i !== indices[9])!;
+    expect(anchorsFit([...indices.slice(0, 9), other], dataset.train)).toBe(true);
   });
 
   it('reads the same features whatever the batch size, in inference mode', async () => {

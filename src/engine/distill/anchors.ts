@@ -128,6 +128,22 @@ export function rankAnchors(
   return { indices, classes: anchorClasses, centrality, classSizes: members.map((m) => m.length) };
 }
 
+/**
+ * Whether stored anchor indices (a teacher's metadata, 1 per class, all labels used) can be this split's: each
+ * a record of the split, one per class present, class by class as rankAnchors lists them. A list that does not
+ * fit (another split under the same id, a hand-edited file) is not used; the anchors are then chosen afresh.
+ */
+export function anchorsFit(indices: readonly number[], split: ImageSplit): boolean {
+  const present = new Set<number>();
+  for (let i = 0; i < split.count; i++) present.add(split.labels[i]!);
+  if (indices.length !== present.size) return false;
+  const classes = [...present].sort((a, b) => a - b);
+  return indices.every(
+    (record, k) =>
+      Number.isInteger(record) && record >= 0 && record < split.count && split.labels[record] === classes[k],
+  );
+}
+
 /** Anchors from the teacher's features over a training split (inference mode, batched). */
 export async function selectAnchors(
   teacher: tf.LayersModel,

@@ -94,7 +94,8 @@ export class OodLab {
   private uploadCount = 0;
   private mnistBytes: Uint8Array | null = null;
   private readonly outputs = new Map<string, ImageScores>();
-  private readonly teacherAnchors = new Map<string, readonly number[]>();
+  /** Anchors of models without their own, by chooser key and dataset id, with how they were had, in words. */
+  private readonly teacherAnchors = new Map<string, { indices: readonly number[]; source: string }>();
   private running = false;
   private cancelRequested = false;
 
@@ -102,6 +103,14 @@ export class OodLab {
     private readonly readPreparedFile: (path: string) => Promise<Uint8Array>,
     private readonly sharedOutputs: SharedOutputs = () => null,
   ) {}
+
+  /**
+   * Anchors already known for `chooser` on a dataset (stored with the teacher), so that a run does not choose
+   * them again with a pass over every training image; `source` says where they came from.
+   */
+  knowAnchors(chooser: OodModel, datasetId: string, indices: readonly number[], source: string): void {
+    this.teacherAnchors.set(`${chooser.key}|${datasetId}`, { indices, source });
+  }
 
   get isRunning(): boolean {
     return this.running;
@@ -216,7 +225,7 @@ export class OodLab {
         // Without a teacher, a student's own features pick its anchors by the same rule.
         const chooser = teacher ?? model;
         const key = `${chooser.key}|${dataset.id}`;
-        let indices = this.teacherAnchors.get(key);
+        let indices = this.teacherAnchors.get(key)?.indices;
         if (!indices) {
           const stage = `choosing anchors with ${chooser.label}`;
           const base = done;
@@ -229,7 +238,7 @@ export class OodLab {
           });
           if (stop()) throw new OodCancelled();
           done = base + dataset.train.count;
-          this.teacherAnchors.set(key, indices);
+          this.teacherAnchors.set(key, { indices, source: 'chosen afresh' });
         }
         return indices;
       };
@@ -298,7 +307,8 @@ export class OodLab {
   private anchorsText(model: OodModel, teacher: OodModel | null, dataset: Dataset): string {
     if (model.ownAnchors)
       return `its own AKD anchors (${model.ownAnchors.length}, unmasked, through its features)`;
-    const count = this.teacherAnchors.get(`${(teacher ?? model).key}|${dataset.id}`)?.length ?? 0;
+    const known = this.teacherAnchors.get(`${(teacher ?? model).key}|${dataset.id}`);
+    const count = `${known?.indices.length ?? 0}, ${known?.source ?? 'not chosen yet'}`;
     return teacher
       ? `1 per class by centrality of the teacher's features over the training split (${count}), through this model's features`
       : `1 per class by centrality of this model's own features over the training split (${count}; no teacher loaded)`;

@@ -9,6 +9,7 @@ import type { LabRun } from '../run/labRun';
 import type { RunTeacher } from '../run/labRun';
 import type { RunPosition } from '../run/runTypes';
 import type { TeacherInfo } from '../sessionTypes';
+import type { KnownBySet } from '../training/checkpoint';
 
 export interface LoadedTeacher {
   readonly model: tf.LayersModel;
@@ -17,6 +18,11 @@ export interface LoadedTeacher {
   readonly name: string;
   /** Known test accuracies by dataset id: stored with the model, then measured here. */
   readonly accuracies: Map<string, { value: number; source: 'stored' | 'measured' }>;
+  /**
+   * Its anchors for u(x) by dataset id (1 per class by AKD's rule): stored with the model, or chosen here by the
+   * trust panel; either way they go with the model when it is exported.
+   */
+  readonly anchors: Map<string, { indices: readonly number[]; source: 'stored' | 'chosen' }>;
 }
 
 /** The teacher distillation uses: a teacher run's model, or a loaded (shipped or imported) one. */
@@ -38,17 +44,20 @@ export function currentTeacherOf(run: LabRun | null, loaded: LoadedTeacher | nul
   return loaded ? { kind: 'loaded', model: loaded.model, loaded } : null;
 }
 
-/** Test accuracies known for a teacher, by prepared set id, for its metadata when exported. */
-export function knownAccuracies(teacher: CurrentTeacher): Record<string, number> {
-  const out: Record<string, number> = {};
+/** Test accuracies and anchors known for a teacher, by prepared set id, for its metadata when exported. */
+export function knownBySet(teacher: CurrentTeacher): KnownBySet {
+  const testAccuracy: Record<string, number> = {};
+  const anchors: Record<string, readonly number[]> = {};
   if (teacher.kind === 'loaded') {
-    for (const [id, { value }] of teacher.loaded.accuracies) if (isPreparedSetId(id)) out[id] = value;
+    for (const [id, { value }] of teacher.loaded.accuracies)
+      if (isPreparedSetId(id)) testAccuracy[id] = value;
+    for (const [id, { indices }] of teacher.loaded.anchors) if (isPreparedSetId(id)) anchors[id] = indices;
   } else {
     const last = teacher.run.state.epochs.at(-1);
     if (last && isPreparedSetId(teacher.run.datasetId) && Number.isFinite(last.testAccuracy))
-      out[teacher.run.datasetId] = last.testAccuracy;
+      testAccuracy[teacher.run.datasetId] = last.testAccuracy;
   }
-  return out;
+  return { testAccuracy, anchors };
 }
 
 /** The teacher as the UI shows it, with its accuracy on `datasetId` when known (or just `measured`). */

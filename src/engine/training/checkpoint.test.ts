@@ -10,8 +10,10 @@ import {
   loadCheckpoint,
   loadModel,
   modelFiles,
+  type ModelMetadata,
   modelMetadata,
   saveCheckpoint,
+  storedAnchors,
   textFile,
 } from './checkpoint';
 import { DEFAULT_TRAIN_CONFIG, parseTrainConfig } from './hyperparams';
@@ -151,6 +153,24 @@ describe('modelFiles / loadModel', () => {
     await expect(
       loadModel(textFile('{"format": "graph-model"}'), weights, 'ckpt/model.json'),
     ).rejects.toThrow('ckpt/model.json: not a tfjs layers model (no modelTopology or weightsManifest)');
+  });
+});
+
+describe('storedAnchors', () => {
+  it('keeps lists of record indices by set id and leaves out anything else', () => {
+    const metadata = (anchors: unknown) =>
+      ({ ...modelMetadata(cnn, 'cnn-small', 'teacher'), anchors }) as ModelMetadata;
+    expect(storedAnchors(metadata({ embedded: [3, 1, 2], full: [7] }))).toEqual({
+      embedded: [3, 1, 2],
+      full: [7],
+    });
+    expect(storedAnchors(metadata({ a: [], b: [1, -1], c: [1.5], d: 'x', e: [1, '2'], ok: [0] }))).toEqual({
+      ok: [0],
+    });
+    expect(storedAnchors(metadata([1, 2]))).toEqual({});
+    expect(storedAnchors(metadata(null))).toEqual({});
+    expect(storedAnchors(null)).toEqual({});
+    expect(modelMetadata(cnn, 'cnn-small', 'teacher', { anchors: {} })).not.toHaveProperty('anchors');
   });
 });
 

@@ -39,6 +39,19 @@ export interface ModelMetadata {
    * trained, evaluated or shipped: a teacher's accuracy shows at once instead of after a fresh measurement.
    */
   readonly testAccuracy?: Readonly<Record<string, number>>;
+  /**
+   * A teacher's anchors for u(x) by prepared set id: training-split record indices, 1 per class by centrality
+   * of its features (distill/anchors.ts), class by class. They depend only on the weights and the split, yet
+   * cost a teacher pass over every training image, so the trust panel reads them from here when they fit the
+   * split (docs/design.md, "Stored anchors"). Written by `npm run cli -- anchors --teacher DIR --store`.
+   */
+  readonly anchors?: Readonly<Record<string, readonly number[]>>;
+}
+
+/** What a model's metadata carries beside its architecture: known accuracies and anchors, by set id. */
+export interface KnownBySet {
+  readonly testAccuracy?: Readonly<Record<string, number>>;
+  readonly anchors?: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface RunState {
@@ -57,7 +70,7 @@ export function modelMetadata(
   model: tf.LayersModel,
   preset: string,
   role: 'teacher' | 'student',
-  testAccuracy?: Readonly<Record<string, number>>,
+  { testAccuracy, anchors }: KnownBySet = {},
 ): ModelMetadata {
   return {
     preset,
@@ -66,6 +79,7 @@ export function modelMetadata(
     normalization: { mean: [...CIFAR10_MEAN], std: [...CIFAR10_STD] },
     outputs: model.outputs.map((o) => o.name.split('/')[0]!),
     ...(testAccuracy && Object.keys(testAccuracy).length ? { testAccuracy } : {}),
+    ...(anchors && Object.keys(anchors).length ? { anchors } : {}),
   };
 }
 
@@ -74,6 +88,24 @@ export function storedAccuracies(metadata: ModelMetadata | null): Record<string,
   const out: Record<string, number> = {};
   for (const [id, value] of Object.entries(metadata?.testAccuracy ?? {}))
     if (typeof value === 'number' && value >= 0 && value <= 1) out[id] = value;
+  return out;
+}
+
+/**
+ * Stored anchor lists whose entries are all record indices (whole numbers from 0), by set id; anything else (a
+ * hand-edited model.json) is left out. Whether a list fits a split is checked where it is used (anchorsFit).
+ */
+export function storedAnchors(metadata: ModelMetadata | null): Record<string, readonly number[]> {
+  const out: Record<string, readonly number[]> = {};
+  const stored: unknown = metadata?.anchors;
+  if (typeof stored !== 'object' || stored === null) return out;
+  for (const [id, list] of Object.entries(stored as Record<string, unknown>))
+    if (
+      Array.isArray(list) &&
+      list.length > 0 &&
+      list.every((i) => Number.isInteger(i) && (i as number) >= 0)
+    )
+      out[id] = list as number[];
   return out;
 }
 

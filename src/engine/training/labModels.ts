@@ -5,7 +5,15 @@
 import type * as tf from '@tensorflow/tfjs';
 import { IMAGE_BYTES, type ImageSplit } from '../data/cifar10';
 import { flopsPerImage, MODEL_PRESETS, type ModelRole } from '../models/presets';
-import { checkArchitecture, loadModel, modelFiles, modelMetadata, storedAccuracies } from './checkpoint';
+import {
+  checkArchitecture,
+  type KnownBySet,
+  loadModel,
+  modelFiles,
+  modelMetadata,
+  storedAccuracies,
+  storedAnchors,
+} from './checkpoint';
 import { evaluateModel } from './trainer';
 import type { YieldToHost } from '../run/runTypes';
 
@@ -46,15 +54,15 @@ export interface NamedFile {
 
 /**
  * model.json + weights.bin, loadable with tf.loadLayersModel and by this lab's teacher import; known test
- * accuracies (by prepared set id) travel in its metadata.
+ * accuracies and a teacher's anchors (by prepared set id) travel in its metadata.
  */
 export async function exportModel(
   model: tf.LayersModel,
   preset: string,
   role: ModelRole,
-  testAccuracy?: Readonly<Record<string, number>>,
+  known: KnownBySet = {},
 ): Promise<NamedFile[]> {
-  const files = await modelFiles(model, modelMetadata(model, preset, role, testAccuracy));
+  const files = await modelFiles(model, modelMetadata(model, preset, role, known));
   return Object.entries(files).map(([name, data]) => ({
     name,
     bytes: typeof data === 'string' ? new TextEncoder().encode(data) : data,
@@ -72,9 +80,15 @@ export async function loadTeacher(
   modelJson: Uint8Array,
   weights: Uint8Array,
   name: string,
-): Promise<{ model: tf.LayersModel; preset: string; testAccuracy: Record<string, number> }> {
+): Promise<{
+  model: tf.LayersModel;
+  preset: string;
+  testAccuracy: Record<string, number>;
+  anchors: Record<string, readonly number[]>;
+}> {
   const { model, metadata } = await loadModel(modelJson, weights, name);
   const testAccuracy = storedAccuracies(metadata);
+  const anchors = storedAnchors(metadata);
   try {
     const teachers = teacherPresetIds();
     if (metadata) {
@@ -85,13 +99,13 @@ export async function loadTeacher(
         );
       }
       checkArchitecture(model, metadata.preset, name);
-      return { model, preset: metadata.preset, testAccuracy };
+      return { model, preset: metadata.preset, testAccuracy, anchors };
     }
     const mismatches: string[] = [];
     for (const preset of teachers) {
       try {
         checkArchitecture(model, preset, name);
-        return { model, preset, testAccuracy };
+        return { model, preset, testAccuracy, anchors };
       } catch (error) {
         mismatches.push((error as Error).message.replace(`${name}: `, ''));
       }
