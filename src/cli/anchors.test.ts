@@ -123,11 +123,13 @@ describe('npm run cli -- anchors', () => {
       ).userDefinedMetadata.distillery;
     const shipped = await metadataOf(TEACHER);
     // The shipped teacher's stored anchors are what the rule picks now (the trust panel reads them, not a pass).
-    expect(shipped.anchors?.embedded).toEqual(result.indices);
+    const embedded = { indices: result.indices, centrality: result.centrality };
+    expect(shipped.anchors?.embedded?.indices).toEqual(result.indices);
+    shipped.anchors!.embedded!.centrality.forEach((c, k) => expect(c).toBeCloseTo(result.centrality[k]!, 2));
     expect(result.stored).toBe(join(copy, 'model.json'));
     expect(await metadataOf(copy)).toEqual({
       ...shipped,
-      anchors: { ...shipped.anchors, embedded: result.indices },
+      anchors: { ...shipped.anchors, embedded },
     });
     expect(await readFile(join(copy, 'weights.bin'))).toEqual(await readFile(join(TEACHER, 'weights.bin')));
     expect(new Set(result.indices).size).toBe(10);

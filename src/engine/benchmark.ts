@@ -150,7 +150,7 @@ export async function benchmarkDistillStep(
     const distillation = await createDistillation(
       { method: method.id, params: validateParams(method, params), labelledFraction: 1, train },
       dataset,
-      teacher,
+      { model: teacher },
     );
     try {
       // Methods with learned anchor masks say so; their anchors are counted through the interface, by no name.

@@ -472,20 +472,20 @@ export class LabSession {
     const dataset = this.activeDataset();
     // A loaded teacher's anchors stored with it (or chosen earlier) spare the pass over the training split.
     const known = current?.kind === 'loaded' ? current.loaded.anchors.get(dataset.id) : undefined;
-    if (teacher && known && anchorsFit(known.indices, dataset.train))
+    if (teacher && known && anchorsFit(known.anchors, dataset.train))
       this.ood.knowAnchors(
         teacher,
         dataset.id,
-        known.indices,
+        known.anchors.indices,
         known.source === 'stored' ? 'stored with the teacher' : 'chosen afresh',
       );
     // Else the current teacher's anchors come from the anchor gallery's features (computed once for both).
     const chooseAnchors: AnchorChooser = async (chooser, train, progress) => {
       if (chooser.model !== current?.model)
         return (await selectAnchors(chooser.model, train, { perClass: 1 })).indices;
-      const { indices } = (await this.prepareAnchors(progress)).anchors(1);
+      const { indices, centrality } = (await this.prepareAnchors(progress)).anchors(1);
       if (current.kind === 'loaded' && train === dataset.train)
-        current.loaded.anchors.set(dataset.id, { indices, source: 'chosen' });
+        current.loaded.anchors.set(dataset.id, { anchors: { indices, centrality }, source: 'chosen' });
       return indices;
     };
     return this.inTurn(() =>
@@ -632,7 +632,7 @@ export class LabSession {
     const accuracies: LoadedTeacher['accuracies'] = new Map();
     for (const [id, value] of Object.entries(testAccuracy)) accuracies.set(id, { value, source: 'stored' });
     const storedAnchors: LoadedTeacher['anchors'] = new Map(
-      Object.entries(anchors).map(([id, indices]) => [id, { indices, source: 'stored' }]),
+      Object.entries(anchors).map(([id, stored]) => [id, { anchors: stored, source: 'stored' }]),
     );
     this.loadedTeacher = { model, source, preset, name: files.name, accuracies, anchors: storedAnchors };
     // No measurement here: a stored accuracy shows at once; the host measures afterwards, cancellably.

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf } from '../testing/errorOf';
 import { type DistillConfig, DistillConfigError, parseDistillConfig } from './run/runSpec';
 import { chooseLabelled } from './distill/method';
+import { selectAnchors } from './distill/anchors';
 import { DISTILL_METHODS } from './distill/registry';
 import { findPreset } from './models/presets';
 import { type SessionRunListener, type DistillSetup, LabSession } from './session';
@@ -222,6 +223,32 @@ describe('LabSession distillation', () => {
     // Both AKD students bring their own anchors (the run's, 1 per class) for u(x).
     expect(models[1]!.ownAnchors).toHaveLength(10);
     expect(models[2]!.ownAnchors).toEqual(models[1]!.ownAnchors);
+  });
+
+  it("starts AKD from the teacher's stored anchors when they fit the split (1 per class, every label)", async () => {
+    const lab = await smallLab();
+    const train1 = lab.activeDataset().train;
+    const model = findPreset('vgg-fast').build(3);
+    const chosen = await selectAnchors(model, train1, { perClass: 1 });
+    model.dispose();
+    // Another valid choice than the rule's, so that the run's anchors show which it used.
+    const other = Array.from({ length: train1.count }, (_, i) => i).find(
+      (i) => train1.labels[i] === 0 && i !== chosen.indices[0],
+    )!;
+    const indices = [other, ...chosen.indices.slice(1)];
+    await importRandomTeacher(lab, {
+      anchors: { [lab.activeDataset().id]: { indices, centrality: [...chosen.centrality] } },
+    });
+    const run = recorder((p) => {
+      if (p.stepInEpoch === 1) lab.pauseRun('distill');
+    });
+    expect(
+      await lab.startRun('distill', distill('akd', { train: train({ epochs: 1 }) }), run.listener),
+    ).toEqual({
+      kind: 'paused',
+    });
+    expect((await lab.runAnchors())!.anchors.map((a) => a.index)).toEqual(indices);
+    lab.stopRun('distill');
   });
 
   it('ends a paused distillation when its teacher is replaced, and says so on Resume', async () => {

@@ -25,7 +25,7 @@ describe("the trust panel's stored anchors", () => {
     const fresh = await uploadLab(120, 60);
     const datasetId = fresh.activeDataset().id;
     const model = findPreset('vgg-fast').build(3);
-    const { indices } = await selectAnchors(model, fresh.activeDataset().train, { perClass: 1 });
+    const { indices, centrality } = await selectAnchors(model, fresh.activeDataset().train, { perClass: 1 });
     model.dispose();
 
     // Without stored anchors: one pass over the training split chooses them.
@@ -48,7 +48,7 @@ describe("the trust panel's stored anchors", () => {
     // Stored with the teacher: no training-split pass, the same anchors' scores, and the panel says so.
     const stored = await uploadLab(120, 60);
     expect(stored.activeDataset().id).toBe(datasetId);
-    await importRandomTeacher(stored, { anchors: { [datasetId]: indices } });
+    await importRandomTeacher(stored, { anchors: { [datasetId]: { indices, centrality } } });
     passes = spyPasses();
     let read;
     const total: number[] = [];
@@ -69,7 +69,10 @@ describe("the trust panel's stored anchors", () => {
     const datasetId = lab.activeDataset().id;
     // Ten records, but not one per class in class order: not this split's anchors by the rule.
     await importRandomTeacher(lab, {
-      anchors: { [datasetId]: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], embedded: [5, 7] },
+      anchors: {
+        [datasetId]: { indices: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], centrality: new Array(10).fill(1) },
+        embedded: { indices: [5, 7], centrality: [2, 1] },
+      },
     });
     const teacher = (await lab.oodModels()).find((m) => m.role === 'teacher')!;
     const passes = spyPasses();
@@ -84,6 +87,6 @@ describe("the trust panel's stored anchors", () => {
     const files = Object.fromEntries((await lab.exportModel('teacher')).map((f) => [f.name, f.bytes]));
     const { anchors, model } = await loadTeacher(files['model.json']!, files['weights.bin']!, 'model.json');
     model.dispose();
-    expect(anchors).toEqual({ embedded: [5, 7] });
+    expect(anchors).toEqual({ embedded: { indices: [5, 7], centrality: [2, 1] } });
   });
 });

@@ -13,7 +13,7 @@ import type { AnchorSet } from '../../engine/distill/anchors';
 import type { AnchorMasks } from '../../engine/distill/method';
 import { decodeMethodCheckpoint, METHOD_FILES } from '../../engine/distill/methodCheckpoint';
 import { findMethod } from '../../engine/distill/registry';
-import { CHECKPOINT_FILES, type ModelMetadata } from '../../engine/training/checkpoint';
+import { CHECKPOINT_FILES, type ModelMetadata, type StoredAnchors } from '../../engine/training/checkpoint';
 import { loadTeacher } from '../../engine/training/labModels';
 import { maskedRgba, overlayRgba, scaleOf } from '../../engine/config/anchorPixels';
 import { folderStore } from '../checkpointDir';
@@ -42,10 +42,10 @@ export interface AnchorsOptions {
 }
 
 /**
- * Writes `indices` as the teacher's stored anchors for `set` into DIR/model.json (ModelMetadata.anchors), the rest
+ * Writes `anchors` as the teacher's stored anchors for `set` into DIR/model.json (ModelMetadata.anchors), the rest
  * of the file as it was; the new file replaces the old one whole.
  */
-async function storeAnchors(dir: string, set: string, indices: readonly number[]): Promise<void> {
+async function storeAnchors(dir: string, set: string, anchors: StoredAnchors): Promise<void> {
   const path = join(dir, CHECKPOINT_FILES.model);
   const json = JSON.parse(await readFile(path, 'utf8')) as {
     userDefinedMetadata?: { distillery?: ModelMetadata };
@@ -54,7 +54,7 @@ async function storeAnchors(dir: string, set: string, indices: readonly number[]
   if (!metadata) throw new Error(`${path}: has no Distillery metadata to store anchors in`);
   json.userDefinedMetadata!.distillery = {
     ...metadata,
-    anchors: { ...metadata.anchors, [set]: [...indices] },
+    anchors: { ...metadata.anchors, [set]: anchors },
   };
   const partial = `${path}.${process.pid}.partial`;
   await writeFile(partial, JSON.stringify(json));
@@ -183,7 +183,8 @@ export async function anchorsCommand(options: AnchorsOptions): Promise<string> {
       ...(options.store ? { stored: join(options.teacher, CHECKPOINT_FILES.model) } : {}),
     };
     if (options.png) await writeFile(options.png, contactSheet(view));
-    if (options.store) await storeAnchors(options.teacher, set, anchors.indices);
+    if (options.store)
+      await storeAnchors(options.teacher, set, { indices: anchors.indices, centrality: anchors.centrality });
     return JSON.stringify(result, null, options.json ? undefined : 2);
   } finally {
     teacher.model.dispose();

@@ -107,15 +107,19 @@ function settingsOf(options: DistillOptions): DistillSettings {
   return { method: method.id, params, labelledFraction: labelled, train };
 }
 
-/** The teacher in `dir` (model.json + weights.bin of a teacher preset), as a run records it. */
-export async function teacherFrom(dir: string): Promise<RunTeacher> {
+/**
+ * The teacher in `dir` (model.json + weights.bin of a teacher preset), as a run records it, with its stored
+ * anchors on prepared set `set` when it has them.
+ */
+export async function teacherFrom(dir: string, set?: string): Promise<RunTeacher> {
   const store = folderStore(dir);
-  const { model, preset } = await loadTeacher(
+  const { model, preset, anchors } = await loadTeacher(
     await store.read(CHECKPOINT_FILES.model),
     await store.read(CHECKPOINT_FILES.weights),
     `${dir}/${CHECKPOINT_FILES.model}`,
   );
-  return { model, preset, source: dir };
+  const known = set === undefined ? undefined : anchors[set];
+  return { model, preset, source: dir, ...(known ? { knownAnchors: known } : {}) };
 }
 
 /** A distillation (or, with `ce`, the student alone): one pipeline with `train`, src/engine/run/. */
@@ -127,7 +131,7 @@ export async function distillCommand(options: DistillOptions): Promise<number> {
   const settings = options.resume ? null : settingsOf(options);
   const backend = await startNodeBackend(options.backend as BackendName | undefined);
   const logEvery = logEveryFor(backend.backend);
-  const teacher = options.teacher ? await teacherFrom(options.teacher) : null;
+  const teacher = options.teacher ? await teacherFrom(options.teacher, set) : null;
   const dataset = await loadPreparedFromDisk(set);
   let run: LabRun;
   try {

@@ -9,11 +9,17 @@ import { basename, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../engine/backend/chooseBackend';
 import { isPreparedSetId, PREPARED_SET_IDS } from '../../engine/data/prepared';
+import { anchorsFit } from '../../engine/distill/anchors';
 import { decodeMethodCheckpoint, METHOD_FILES } from '../../engine/distill/methodCheckpoint';
 import { OodLab, type OodModel, selectByRule } from '../../engine/ood/oodLab';
 import { isBuiltInOodSet, BUILT_IN_OOD_SETS } from '../../engine/ood/oodSets';
 import { OOD_SCORES } from '../../engine/ood/scoreImages';
-import { checkArchitecture, CHECKPOINT_FILES, loadModel } from '../../engine/training/checkpoint';
+import {
+  checkArchitecture,
+  CHECKPOINT_FILES,
+  loadModel,
+  storedAnchors,
+} from '../../engine/training/checkpoint';
 import { cachedAnchors, weightsDigest } from '../anchorsCache';
 import { folderStore } from '../checkpointDir';
 import { loadPreparedFromDisk, PREPARED_DATA_DIR } from '../dataFiles';
@@ -57,7 +63,7 @@ async function loadCheckpoint(dir: string) {
     model.dispose();
     throw error;
   }
-  return { model, preset: metadata.preset, role: metadata.role };
+  return { model, preset: metadata.preset, role: metadata.role, storedAnchors: storedAnchors(metadata) };
 }
 
 /** A distill checkpoint's own anchors (the method state's `anchors` array), or null when it has none. */
@@ -105,11 +111,14 @@ export async function oodCommand(options: OodOptions): Promise<string> {
 
   const checkpoint = await loadCheckpoint(options.checkpoint);
   let teacherModel: tf.LayersModel | null = null;
+  // The anchor chooser's stored anchors by set id (the teacher's, or a teacher checkpoint's own).
+  let chooserAnchors = checkpoint.storedAnchors;
   try {
     const anchors = await ownAnchors(options.checkpoint);
     if (options.teacher) {
       const loaded = await loadCheckpoint(options.teacher);
       teacherModel = loaded.model;
+      chooserAnchors = loaded.storedAnchors;
       if (loaded.role !== 'teacher')
         throw new Error(`${options.teacher}: is a ${loaded.preset} ${loaded.role}, not a teacher`);
       const classes = (m: tf.LayersModel) => m.outputs[0]!.shape[1];
@@ -139,6 +148,9 @@ export async function oodCommand(options: OodOptions): Promise<string> {
       : checkpoint.role === 'teacher'
         ? model
         : null;
+    const stored = chooserAnchors[set];
+    if (teacher && stored && anchorsFit(stored, dataset.train))
+      lab.knowAnchors(teacher, dataset.id, stored.indices, 'stored with the teacher');
     const result = await lab.run(
       { models: [model.key], sets: [...setIds.keys()] },
       teacher && teacher !== model ? [model, teacher] : [model],

@@ -209,7 +209,7 @@ export async function schemeCommand(options: SchemeOptions): Promise<number> {
   const backend = await startNodeBackend(options.backend as BackendName | undefined);
   const logEvery = logEveryFor(backend.backend);
   const members = kind && multi ? membersOf(kind, models, options, logEvery) : [];
-  const teacher: RunTeacher | null = options.teacher ? await teacherFrom(options.teacher) : null;
+  const teacher: RunTeacher | null = options.teacher ? await teacherFrom(options.teacher, set) : null;
   if (kind === 'assistant') checkChain(teacher!.preset, models[0]!, models[1]!);
   const dataset = await loadPreparedFromDisk(set);
   const storage = folderSchemeStorage(out);

@@ -14,6 +14,7 @@ import {
   rankAnchors,
   recordImages,
   selectAnchors,
+  storedAnchorSet,
   teacherFeatures,
 } from './anchors';
 import type { MethodContext } from './method';
@@ -96,16 +97,21 @@ describe('selectAnchors', () => {
     expect(set.classSizes).toEqual(new Array(10).fill(20));
   });
 
-  it('fit a split: anchorsFit takes its own choice and refuses lists that are not one per class in order', async () => {
-    const { indices } = await selectAnchors(teacher, dataset.train, { perClass: 1, batchSize: 64 });
-    expect(anchorsFit(indices, dataset.train)).toBe(true);
-    expect(anchorsFit([...indices].reverse(), dataset.train)).toBe(false);
-    expect(anchorsFit(indices.slice(1), dataset.train)).toBe(false);
-    expect(anchorsFit([...indices.slice(0, 9), dataset.train.count], dataset.train)).toBe(false);
-    expect(anchorsFit([...indices.slice(0, 9), 2.5], dataset.train)).toBe(false);
+  it("stored anchors fit a split when one per class in order (anchorsFit), and give selectAnchors' set", async () => {
+    const chosen = await selectAnchors(teacher, dataset.train, { perClass: 1, batchSize: 64 });
+    const { indices, centrality } = chosen;
+    const fit = (list: readonly number[], c: readonly number[] = centrality) =>
+      anchorsFit({ indices: list, centrality: c }, dataset.train);
+    expect(fit(indices)).toBe(true);
+    expect(storedAnchorSet({ indices, centrality }, dataset.train, 10)).toEqual(chosen);
+    expect(fit([...indices].reverse())).toBe(false);
+    expect(fit(indices.slice(1), centrality.slice(1))).toBe(false);
+    expect(fit(indices, centrality.slice(1))).toBe(false);
+    expect(fit([...indices.slice(0, 9), dataset.train.count])).toBe(false);
+    expect(fit([...indices.slice(0, 9), 2.5])).toBe(false);
     // Another record of the same class still fits (a stored choice is not re-ranked, only checked).
     const other = range(dataset.train.count).find((i) => dataset.train.labels[i] === 9 && i !== indices[9])!;
-    expect(anchorsFit([...indices.slice(0, 9), other], dataset.train)).toBe(true);
+    expect(fit([...indices.slice(0, 9), other])).toBe(true);
   });
 
   it('reads the same features whatever the batch size, in inference mode', async () => {
@@ -118,6 +124,53 @@ describe('selectAnchors', () => {
 });
 
 describe('AKD', () => {
+  it("takes the teacher's stored anchors when they fit, for 1 per class with every label, and chooses otherwise", async () => {
+    const student = findPreset('cnn-small').build(3);
+    const chosen = await selectAnchors(teacher, dataset.train, { perClass: 1, batchSize: 64 });
+    // Another valid choice than the rule's (another airplane first), so that the test sees which was used.
+    const other = range(dataset.train.count).find(
+      (i) => dataset.train.labels[i] === 0 && i !== chosen.indices[0],
+    )!;
+    const knownAnchors = { indices: [other, ...chosen.indices.slice(1)], centrality: [...chosen.centrality] };
+    const context: MethodContext = {
+      student,
+      teacher,
+      train: dataset.train,
+      seed: 1,
+      batchSize: 16,
+      labelledFraction: 1,
+      knownAnchors,
+    };
+    const anchorsOf = async (ctx: MethodContext, params: Record<string, number>, id = 'akd') => {
+      const instance = await findMethod(id).create(ctx, params);
+      try {
+        return (await instance.anchorMasks!()).anchors;
+      } finally {
+        instance.dispose();
+      }
+    };
+    try {
+      expect(await anchorsOf(context, { anchorsPerClass: 1 })).toEqual(
+        storedAnchorSet(knownAnchors, dataset.train, 10),
+      );
+      expect((await anchorsOf(context, { 'akd.anchorsPerClass': 1 }, 'akd+kd')).indices).toEqual(
+        knownAnchors.indices,
+      );
+      // Two per class, some labels withheld, or anchors that do not fit: the rule's own choice.
+      expect((await anchorsOf(context, { anchorsPerClass: 2 })).indices).toHaveLength(20);
+      expect(
+        (await anchorsOf({ ...context, labelledFraction: 0.5 }, { anchorsPerClass: 1 })).indices,
+      ).not.toEqual(knownAnchors.indices);
+      const misfit = {
+        ...context,
+        knownAnchors: { ...knownAnchors, indices: [...knownAnchors.indices].reverse() },
+      };
+      expect((await anchorsOf(misfit, { anchorsPerClass: 1 })).indices).toEqual(chosen.indices);
+    } finally {
+      student.dispose();
+    }
+  });
+
   it('trains its masks: after each step their mean is 1 and they have moved from all-ones; state round-trips', async () => {
     const student = findPreset('cnn-small').build(3);
     const config = parseTrainConfig({

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSplit } from '../data/cifar10';
 import { makeBatch } from '../training/batches';
+import type { StoredAnchors } from '../training/checkpoint';
 import { freezeTeacher } from './frozenTeacher';
 import { anchorUncertainty } from './losses';
 
@@ -129,19 +130,31 @@ export function rankAnchors(
 }
 
 /**
- * Whether stored anchor indices (a teacher's metadata, 1 per class, all labels used) can be this split's: each
- * a record of the split, one per class present, class by class as rankAnchors lists them. A list that does not
- * fit (another split under the same id, a hand-edited file) is not used; the anchors are then chosen afresh.
+ * Whether stored anchors (a teacher's metadata: 1 per class, all labels used) can be this split's: each index a
+ * record of the split, one per class present, class by class as rankAnchors lists them. Anchors that do not
+ * fit (another split under the same id, a hand-edited file) are not used; they are then chosen afresh.
  */
-export function anchorsFit(indices: readonly number[], split: ImageSplit): boolean {
+export function anchorsFit({ indices, centrality }: StoredAnchors, split: ImageSplit): boolean {
   const present = new Set<number>();
   for (let i = 0; i < split.count; i++) present.add(split.labels[i]!);
-  if (indices.length !== present.size) return false;
+  if (indices.length !== present.size || centrality.length !== indices.length) return false;
   const classes = [...present].sort((a, b) => a - b);
   return indices.every(
     (record, k) =>
       Number.isInteger(record) && record >= 0 && record < split.count && split.labels[record] === classes[k],
   );
+}
+
+/** The AnchorSet of stored anchors that fit `split` (anchorsFit), as selectAnchors would give it with perClass 1. */
+export function storedAnchorSet(stored: StoredAnchors, split: ImageSplit, numClasses: number): AnchorSet {
+  const classSizes = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < split.count; i++) classSizes[split.labels[i]!]! += 1;
+  return {
+    indices: [...stored.indices],
+    classes: stored.indices.map((record) => split.labels[record]!),
+    centrality: [...stored.centrality],
+    classSizes,
+  };
 }
 
 /** Anchors from the teacher's features over a training split (inference mode, batched). */

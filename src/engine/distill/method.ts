@@ -12,6 +12,7 @@ import type { ImageSplit } from '../data/cifar10';
 import type { AnchorSet } from './anchors';
 import { seededRandom, shuffled } from '../data/subset';
 import type { ExtraParameters, LossFunction } from '../training/trainer';
+import type { StoredAnchors } from '../training/checkpoint';
 import type { MethodParam } from '../config/methods';
 
 // Parameter declarations and their one validator are in the tfjs-free contract (the form and the URL use them).
@@ -41,6 +42,12 @@ export interface MethodContext {
    * `crossEntropyLoss` applies it (0.5 * wd * sum of squares, a `weightDecay` term); 0 or left out: none.
    */
   readonly weightDecay?: number;
+  /**
+   * The teacher's anchors on `train`, 1 per class, when already known (stored with it: docs/design.md §6,
+   * "Stored anchors"); AKD uses them instead of its pass over the training split when they fit and it asks for
+   * 1 per class with every label. Left out: chosen afresh.
+   */
+  readonly knownAnchors?: StoredAnchors;
 }
 
 /** Plain JSON, for describe(). */

@@ -14,7 +14,7 @@ import type { RunSlot } from '../training/savedRuns';
 import { StepTimer } from '../training/stepTimer';
 import { evaluateModel, type RunHooks, type TrainerState } from '../training/trainer';
 import { loadRunCheckpoint, saveRunCheckpoint } from './runCheckpoint';
-import { createDistillation, type Distillation, type DistillSettings } from './runSpec';
+import { createDistillation, type Distillation, type DistillSettings, type DistillTeacher } from './runSpec';
 import {
   describePosition,
   type RunEnd,
@@ -24,8 +24,7 @@ import {
 } from './runTypes';
 
 /** The teacher a run distils from, and how a checkpoint names it. */
-export interface RunTeacher {
-  readonly model: tf.LayersModel;
+export interface RunTeacher extends DistillTeacher {
   readonly preset: string;
   /** Where it was read: a path, a file name, 'shipped'. */
   readonly source: string;
@@ -111,7 +110,7 @@ export class LabRun {
     options: LabRunOptions = {},
   ): Promise<LabRun> {
     const used = findMethod(settings.method).needsTeacher ? teacher : null;
-    const pieces = await createDistillation(settings, dataset, used?.model ?? null);
+    const pieces = await createDistillation(settings, dataset, used);
     try {
       await slot.clear();
     } catch (error) {
@@ -159,7 +158,7 @@ export class LabRun {
       train: config,
     };
     const used = method.teacher ? teacher : null;
-    const pieces = await createDistillation(settings, dataset, used?.model ?? null, {
+    const pieces = await createDistillation(settings, dataset, used, {
       model: saved.model,
       optimizerSlots: saved.optimizerSlots,
       state: saved.run.state,
@@ -387,7 +386,7 @@ export class LabRun {
         "the run's loss became non-finite before its first checkpoint; start again with a lower learning rate",
       );
     const saved = await loadRunCheckpoint(this.slot);
-    const next = await createDistillation(this.settings, this.dataset, this.teacher?.model ?? null, {
+    const next = await createDistillation(this.settings, this.dataset, this.teacher, {
       model: saved.model,
       optimizerSlots: saved.optimizerSlots,
       state: saved.run.state,

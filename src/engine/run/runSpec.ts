@@ -10,6 +10,7 @@ import type { Dataset } from '../data/cifar10';
 import { findPreset } from '../models/presets';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../training/hyperparams';
 import { createOptimizer, initialTrainerState, Trainer, type TrainerState } from '../training/trainer';
+import type { StoredAnchors } from '../training/checkpoint';
 import type { DistillMethod, MethodInstance, MethodState, ParamValues } from '../distill/method';
 import { MethodParamError, validateParams } from '../distill/method';
 import { DISTILL_METHODS, findMethod } from '../distill/registry';
@@ -114,6 +115,13 @@ export interface Distillation {
   dispose(keepStudent?: boolean): void;
 }
 
+/** The teacher a distillation runs from, with its anchors on the run's training split when already known. */
+export interface DistillTeacher {
+  readonly model: tf.LayersModel;
+  /** Stored with the teacher (docs/design.md §6, "Stored anchors"): AKD then needs no pass to choose them. */
+  readonly knownAnchors?: StoredAnchors;
+}
+
 /** A checkpoint to continue from instead of a fresh, seeded model. */
 export interface ResumeFrom {
   readonly model: tf.LayersModel;
@@ -132,9 +140,10 @@ export interface ResumeFrom {
 export async function createDistillation(
   settings: DistillSettings,
   dataset: Dataset,
-  teacher: tf.LayersModel | null,
+  given: DistillTeacher | null,
   resume?: ResumeFrom,
 ): Promise<Distillation> {
+  const teacher = given?.model ?? null;
   if (dataset.train.count === 0)
     throw new Error(`${dataset.name} has no training images; choose a dataset with a training split`);
   const method = findMethod(settings.method);
@@ -158,6 +167,7 @@ export async function createDistillation(
         batchSize: config.batchSize,
         labelledFraction: settings.labelledFraction,
         weightDecay: config.weightDecay,
+        ...(given?.knownAnchors ? { knownAnchors: given.knownAnchors } : {}),
       },
       settings.params,
     );

@@ -9,7 +9,7 @@ import type { LabRun } from '../run/labRun';
 import type { RunTeacher } from '../run/labRun';
 import type { RunPosition } from '../run/runTypes';
 import type { TeacherInfo } from '../sessionTypes';
-import type { KnownBySet } from '../training/checkpoint';
+import type { KnownBySet, StoredAnchors } from '../training/checkpoint';
 
 export interface LoadedTeacher {
   readonly model: tf.LayersModel;
@@ -22,7 +22,7 @@ export interface LoadedTeacher {
    * Its anchors for u(x) by dataset id (1 per class by AKD's rule): stored with the model, or chosen here by the
    * trust panel; either way they go with the model when it is exported.
    */
-  readonly anchors: Map<string, { indices: readonly number[]; source: 'stored' | 'chosen' }>;
+  readonly anchors: Map<string, { anchors: StoredAnchors; source: 'stored' | 'chosen' }>;
 }
 
 /** The teacher distillation uses: a teacher run's model, or a loaded (shipped or imported) one. */
@@ -47,11 +47,11 @@ export function currentTeacherOf(run: LabRun | null, loaded: LoadedTeacher | nul
 /** Test accuracies and anchors known for a teacher, by prepared set id, for its metadata when exported. */
 export function knownBySet(teacher: CurrentTeacher): KnownBySet {
   const testAccuracy: Record<string, number> = {};
-  const anchors: Record<string, readonly number[]> = {};
+  const anchors: Record<string, StoredAnchors> = {};
   if (teacher.kind === 'loaded') {
     for (const [id, { value }] of teacher.loaded.accuracies)
       if (isPreparedSetId(id)) testAccuracy[id] = value;
-    for (const [id, { indices }] of teacher.loaded.anchors) if (isPreparedSetId(id)) anchors[id] = indices;
+    for (const [id, known] of teacher.loaded.anchors) if (isPreparedSetId(id)) anchors[id] = known.anchors;
   } else {
     const last = teacher.run.state.epochs.at(-1);
     if (last && isPreparedSetId(teacher.run.datasetId) && Number.isFinite(last.testAccuracy))
@@ -91,8 +91,15 @@ export function teacherInfoOf(
   };
 }
 
-/** The teacher as a run records it in its checkpoint. */
+/** The teacher as a run records it in its checkpoint, with its anchors on the run's dataset when known. */
 export function runTeacherOf(teacher: CurrentTeacher, datasetId: string | null): RunTeacher {
   const info = teacherInfoOf(teacher, datasetId);
-  return { model: teacher.model, preset: info.preset, source: info.name };
+  const known =
+    teacher.kind === 'loaded' && datasetId !== null ? teacher.loaded.anchors.get(datasetId) : undefined;
+  return {
+    model: teacher.model,
+    preset: info.preset,
+    source: info.name,
+    ...(known ? { knownAnchors: known.anchors } : {}),
+  };
 }

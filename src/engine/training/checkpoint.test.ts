@@ -157,17 +157,26 @@ describe('modelFiles / loadModel', () => {
 });
 
 describe('storedAnchors', () => {
-  it('keeps lists of record indices by set id and leaves out anything else', () => {
+  it('keeps well-formed anchors (indices and centrality) by set id and leaves out anything else', () => {
     const metadata = (anchors: unknown) =>
       ({ ...modelMetadata(cnn, 'cnn-small', 'teacher'), anchors }) as ModelMetadata;
-    expect(storedAnchors(metadata({ embedded: [3, 1, 2], full: [7] }))).toEqual({
-      embedded: [3, 1, 2],
-      full: [7],
+    const ok = { indices: [3, 1], centrality: [9.5, 2] };
+    expect(storedAnchors(metadata({ embedded: ok, full: { indices: [7], centrality: [1] } }))).toEqual({
+      embedded: ok,
+      full: { indices: [7], centrality: [1] },
     });
-    expect(storedAnchors(metadata({ a: [], b: [1, -1], c: [1.5], d: 'x', e: [1, '2'], ok: [0] }))).toEqual({
-      ok: [0],
-    });
-    expect(storedAnchors(metadata([1, 2]))).toEqual({});
+    const bad = {
+      list: [1, 2],
+      empty: { indices: [], centrality: [] },
+      negative: { indices: [1, -1], centrality: [1, 1] },
+      fraction: { indices: [1.5], centrality: [1] },
+      short: { indices: [1, 2], centrality: [1] },
+      infinite: { indices: [1], centrality: [Infinity] },
+      text: { indices: ['1'], centrality: [1] },
+      nothing: null,
+    };
+    expect(storedAnchors(metadata({ ...bad, ok }))).toEqual({ ok });
+    expect(storedAnchors(metadata([ok]))).toEqual({});
     expect(storedAnchors(metadata(null))).toEqual({});
     expect(storedAnchors(null)).toEqual({});
     expect(modelMetadata(cnn, 'cnn-small', 'teacher', { anchors: {} })).not.toHaveProperty('anchors');

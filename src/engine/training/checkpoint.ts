@@ -40,18 +40,24 @@ export interface ModelMetadata {
    */
   readonly testAccuracy?: Readonly<Record<string, number>>;
   /**
-   * A teacher's anchors for u(x) by prepared set id: training-split record indices, 1 per class by centrality
-   * of its features (distill/anchors.ts), class by class. They depend only on the weights and the split, yet
-   * cost a teacher pass over every training image, so the trust panel reads them from here when they fit the
-   * split (docs/design.md, "Stored anchors"). Written by `npm run cli -- anchors --teacher DIR --store`.
+   * A teacher's anchors by prepared set id (1 per class by centrality of its features over the training split,
+   * distill/anchors.ts). They depend only on the weights and the split, yet cost a teacher pass over every
+   * training image, so the trust panel (u(x)) and AKD's set-up read them from here when they fit the split
+   * (docs/design.md §6, "Stored anchors"). Written by `npm run cli -- anchors --teacher DIR --store`.
    */
-  readonly anchors?: Readonly<Record<string, readonly number[]>>;
+  readonly anchors?: Readonly<Record<string, StoredAnchors>>;
+}
+
+/** A teacher's anchors on one training split: record indices class by class, and each one's centrality. */
+export interface StoredAnchors {
+  readonly indices: readonly number[];
+  readonly centrality: readonly number[];
 }
 
 /** What a model's metadata carries beside its architecture: known accuracies and anchors, by set id. */
 export interface KnownBySet {
   readonly testAccuracy?: Readonly<Record<string, number>>;
-  readonly anchors?: Readonly<Record<string, readonly number[]>>;
+  readonly anchors?: Readonly<Record<string, StoredAnchors>>;
 }
 
 export interface RunState {
@@ -92,20 +98,26 @@ export function storedAccuracies(metadata: ModelMetadata | null): Record<string,
 }
 
 /**
- * Stored anchor lists whose entries are all record indices (whole numbers from 0), by set id; anything else (a
- * hand-edited model.json) is left out. Whether a list fits a split is checked where it is used (anchorsFit).
+ * Stored anchors that are well-formed (record indices: whole numbers from 0; a finite centrality each), by set
+ * id; anything else (a hand-edited model.json) is left out. Whether they fit a split is checked where they are
+ * used (anchorsFit).
  */
-export function storedAnchors(metadata: ModelMetadata | null): Record<string, readonly number[]> {
-  const out: Record<string, readonly number[]> = {};
+export function storedAnchors(metadata: ModelMetadata | null): Record<string, StoredAnchors> {
+  const out: Record<string, StoredAnchors> = {};
   const stored: unknown = metadata?.anchors;
-  if (typeof stored !== 'object' || stored === null) return out;
-  for (const [id, list] of Object.entries(stored as Record<string, unknown>))
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return out;
+  for (const [id, entry] of Object.entries(stored as Record<string, unknown>)) {
+    const { indices, centrality } = (entry ?? {}) as Record<string, unknown>;
     if (
-      Array.isArray(list) &&
-      list.length > 0 &&
-      list.every((i) => Number.isInteger(i) && (i as number) >= 0)
+      Array.isArray(indices) &&
+      Array.isArray(centrality) &&
+      indices.length > 0 &&
+      centrality.length === indices.length &&
+      indices.every((i) => Number.isInteger(i) && (i as number) >= 0) &&
+      centrality.every((c) => typeof c === 'number' && Number.isFinite(c))
     )
-      out[id] = list as number[];
+      out[id] = { indices: indices as number[], centrality: centrality as number[] };
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@ import {
   modelFiles,
   modelMetadata,
   storedAccuracies,
+  type StoredAnchors,
   storedAnchors,
 } from './checkpoint';
 import { evaluateModel } from './trainer';
@@ -84,7 +85,7 @@ export async function loadTeacher(
   model: tf.LayersModel;
   preset: string;
   testAccuracy: Record<string, number>;
-  anchors: Record<string, readonly number[]>;
+  anchors: Record<string, StoredAnchors>;
 }> {
   const { model, metadata } = await loadModel(modelJson, weights, name);
   const testAccuracy = storedAccuracies(metadata);

@@ -18,7 +18,7 @@
  * class (the paper recommends 1 or 2 per class).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type AnchorSet, recordImages, selectAnchors } from '../anchors';
+import { type AnchorSet, anchorsFit, recordImages, selectAnchors, storedAnchorSet } from '../anchors';
 import { akdLoss } from '../losses';
 import { stopGradient } from '../method';
 import { upsampleMasks } from '../resize';
@@ -117,12 +117,21 @@ export const akdComponent: ComponentSpec = {
       help: "Weight decay of the masks' SGD (the authors: 0.00001).",
     },
   ],
-  async create({ student, teacher, train, labelled }, params) {
+  async create({ student, teacher, train, labelled, knownAnchors }, params) {
     const { anchorsPerClass, lambda1, lambda2, weight, maskLearningRate, maskWeightDecay } = params as Record<
       string,
       number
     >;
-    const anchors: AnchorSet = await selectAnchors(teacher, train, { perClass: anchorsPerClass!, labelled });
+    // The teacher's stored anchors are the rule's choice for 1 per class with every label: no pass needed.
+    const stored =
+      anchorsPerClass === 1 &&
+      knownAnchors &&
+      labelled.every((l) => l === 1) &&
+      anchorsFit(knownAnchors, train)
+        ? storedAnchorSet(knownAnchors, train, teacher.outputs[0]!.shape[1] as number)
+        : null;
+    const anchors: AnchorSet =
+      stored ?? (await selectAnchors(teacher, train, { perClass: anchorsPerClass!, labelled }));
     const count = anchors.indices.length;
     if (!count) throw new Error('AKD found no anchors: the training split is empty');
     const anchorImages = recordImages(train, anchors.indices);
