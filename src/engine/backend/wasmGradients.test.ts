@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { axisPhases } from './convInputGradPhases';
 import { registerWasmGradientKernels } from './wasmGradients';
 
 const TOLERANCE = 1e-4;
@@ -222,6 +223,13 @@ const INPUT_CASES: ConvCase[] = [
   { x: [2, 8, 8, 8], filter: [1, 1, 8, 16], strides: 2, pad: 'same' },
   { x: [2, 7, 10, 3], filter: [3, 3, 3, 5], strides: [1, 2], pad: 'valid' },
   { x: [1, 13, 11, 5], filter: [5, 3, 5, 7], strides: 1, pad: 2 },
+  // Strided dx by phases (convInputGradPhases.ts): ResNet's 3x3 and 1x1 shortcut convs at stride 2, odd
+  // sizes, unequal strides, a stride above the kernel size (phases no kernel row reaches).
+  { x: [2, 8, 8, 4], filter: [3, 3, 4, 6], strides: 2, pad: 'same' },
+  { x: [2, 8, 8, 4], filter: [1, 1, 4, 6], strides: 2, pad: 'same' },
+  { x: [2, 9, 7, 3], filter: [3, 3, 3, 4], strides: [2, 1], pad: 1 },
+  { x: [2, 11, 10, 3], filter: [2, 2, 3, 4], strides: 3, pad: 'same' },
+  { x: [1, 12, 12, 40], filter: [3, 3, 40, 5], strides: 2, pad: 'valid' },
 ];
 
 function caseName(c: ConvCase): string {
@@ -308,6 +316,22 @@ describe('wasm gradient kernels', () => {
     const [wasm] = await readOn('wasm', () => [runConv2DBackpropInput(c)]);
     expect(maxAbs(cpu!), caseName(c)).toBeGreaterThan(0.1);
     expect(maxAbsDiff(cpu!, wasm!), caseName(c)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('splits a strided dx into phases', () => {
+    // 3x3, stride 2, 'same' on 32 -> 16 (pad 0 before): even rows from kernel rows 2 and 0, odd rows from 1.
+    expect(axisPhases(3, 2, 32, 16, 0)).toEqual([
+      { a: 0, taps: [2, 0], first: 0, count: 16, padBefore: 1, padAfter: 0, skip: 0, outCount: 16 },
+      { a: 1, taps: [1], first: 0, count: 16, padBefore: 0, padAfter: 0, skip: 0, outCount: 16 },
+    ]);
+    // 1x1 at stride 2: odd rows get no kernel row.
+    expect(axisPhases(1, 2, 32, 16, 0).map((p) => p.taps)).toEqual([[0], []]);
+    // Pad 3 before a 3-row kernel, 6 -> 5 at stride 2: dy's first row reaches only padding, and so does its
+    // last one for the odd rows; the phase outputs they give are dropped.
+    expect(axisPhases(3, 2, 6, 5, 3).map((p) => [p.skip, p.count, p.outCount])).toEqual([
+      [1, 3, 4],
+      [1, 3, 5],
+    ]);
   });
 
   it('rejects NCHW in Conv2DBackpropInput with a clear error', async () => {

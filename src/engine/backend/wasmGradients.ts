@@ -37,6 +37,7 @@ import {
   unregisterKernel,
   util,
 } from '@tensorflow/tfjs-core';
+import { conv2DInputGradPhases } from './convInputGradPhases';
 import { BACKEND, composite, type KernelScope } from './kernelScope';
 import { heapKernels } from './wasmHeapKernels';
 import { transposingBatchMatMul } from './wasmMatMul';
@@ -223,6 +224,8 @@ const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   assertShape('Conv2DBackpropInput dy', dy.shape, [info.batchSize, info.outHeight, info.outWidth, cout]);
 
   return composite(backend, (s) => {
+    if (info.strideHeight > 1 || info.strideWidth > 1)
+      return conv2DInputGradPhases(s, backend, dy, filter, info);
     const { spread, pad: fullPad } = spreadForTransposedConv(s, dy, info, kh, kw);
     const flipped = kh === 1 && kw === 1 ? filter : s.run('Reverse', { x: filter }, { dims: [0, 1] });
     const swapped = s.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
