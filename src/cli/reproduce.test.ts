@@ -105,7 +105,7 @@ describe('npm run cli -- reproduce', () => {
       expect(run.ood.accuracy).toBeCloseTo(run.training.testAccuracy!, 6);
       for (const score of ['anchorU', 'entropy', 'msp'])
         expect(inUnit(run.ood.auroc.mnist![score]!)).toBe(true);
-      expect(run.ood.anchors).toMatch(/\(10\)/);
+      expect(run.ood.anchors).toMatch(/\(10, stored with the teacher\)/);
     }
     const kd = record.summary.find((s) => s.method === 'kd')!;
     const ce = record.summary.find((s) => s.method === 'ce')!;
