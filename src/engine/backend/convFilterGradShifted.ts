@@ -1,13 +1,18 @@
 /**
  * dW of a stride-1 conv without an im2col matrix (docs/design.md §5, wasm training kernels). Every image is
- * laid on a zero-padded grid of hg x wg cells, x channel-major as xG[c, cell] and dy as dyG[cell, cout]
- * with zeros in the cells no output sits in. Then, for kernel offset (ki, kj),
+ * laid on a zero-padded grid of hg x wg cells, x channel-major as xG[c, cell] and dy as dyG[cell, cout] with
+ * zeros in the cells no output sits in. Then, for kernel offset (ki, kj),
  *   dW[ki, kj] = xG[:, off : off + cells] . dyG,   off = ki * wg + kj,
  * because output cell (oh, ow) reads grid cell (oh + ki, ow + kj) of its own image. The shifted block of xG
  * is a contiguous [cin, cells] window (rows a fixed stride apart), so it is handed to wasm's BatchMatMul
  * (XNNPACK's fully-connected operator) as an alias of xG's memory, not a copy; dyG is packed by XNNPACK
- * once and reused by all kh x kw products. A window row that runs past its channel's cells into the next
- * channel's (or into the zero tail) only meets zero rows of dyG.
+ * once and reused by all kh x kw products. A window that runs past its image's rows or columns reads the
+ * next image's (or row's) first ones, and the grid is sized so that those are padding in truth and zeros on
+ * the grid: one padding row and column serve as the bottom/right padding of one image and the top/left of
+ * the next, so a 3x3 'same' conv's grid has (h + 1) x (w + 1) cells per image, not (h + 2) x (w + 2). A
+ * window row that runs past its channel's cells into the next channel's (or into the zero tail) only meets
+ * zero rows of dyG or such padding. When the grid is exactly the output map (a 1x1 'valid' conv), dy itself
+ * is dyG.
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, type KernelScope, withAlias, wasmBackendOf } from './kernelScope';
@@ -16,11 +21,32 @@ import { heapF32, type KernelScope, withAlias, wasmBackendOf } from './kernelSco
 export const MIN_SHIFTED_CHANNELS = 8;
 
 /**
+ * The smallest grid size along one axis, at least the output's, for which every window that runs past an
+ * image's grid lands on padding in truth and on padding (zeros) of the next image's grid.
+ */
+export function gridSize(kernel: number, inSize: number, outSize: number, padBefore: number): number {
+  const isData = (i: number) => i - padBefore >= 0 && i - padBefore < inSize;
+  // The last grid position any output reads.
+  const lastRead = outSize - 1 + kernel - 1;
+  const fits = (size: number) => {
+    for (let i = size; i <= lastRead; i++) {
+      if (isData(i) || i - size >= size || isData(i - size)) return false;
+    }
+    return true;
+  };
+  let size = outSize;
+  while (!fits(size)) size++;
+  return size;
+}
+
+/**
  * Whether this path beats the im2col one, by a cost model fitted to both on this project's x86 machine (CPU ns,
- * wasm SIMD, one thread): im2col costs ~3.5 per matrix element (the loop that writes it, XNNPACK reading it)
- * plus ~0.052 per multiply-add; the shifted windows cost ~0.1 per multiply-add (thin, long products) over the
- * padded grid, whose extra cells hurt small maps. So it wins where dW has few output channels on large maps
- * (ResNet-8's first stage: 20 vs 41 ms at batch 64) and loses on small maps with many channels.
+ * wasm SIMD, one thread): im2col costs ~2.5 per matrix element (the loop that writes it) plus ~0.07 per
+ * multiply-add; the shifted windows cost the same per multiply-add but over the grid's cells, whose padding
+ * cells are extra work (small maps have relatively more of them), plus laying x and dy on the grid. So it wins
+ * on large maps with few channels (ResNet-8's 32x32 and 16x16 stages) and loses on small maps with many.
+ * Strides above 1 are not taken: split into stride phases, this path measured slower than im2col on every
+ * strided ResNet-8 conv.
  */
 export function canUseShifted(info: backend_util.Conv2DInfo): boolean {
   if (info.strideHeight !== 1 || info.strideWidth !== 1) return false;
@@ -30,16 +56,18 @@ export function canUseShifted(info: backend_util.Conv2DInfo): boolean {
   const outputs = info.batchSize * info.outHeight * info.outWidth;
   const { hg, wg } = gridOf(info);
   const cells = info.batchSize * hg * wg;
-  const im2col = k * outputs * (3.5 + 0.052 * info.outChannels);
-  const shifted = k * cells * info.outChannels * 0.1;
+  const perMac = 0.07;
+  const im2col = k * outputs * (2.5 + perMac * info.outChannels);
+  const shifted =
+    k * cells * info.outChannels * perMac + 1.5 * cells * info.inChannels + 2 * cells * info.outChannels;
   return shifted < im2col;
 }
 
-/** The padded grid every image is laid on: big enough for every window of every output cell. */
+/** The padded grid every image is laid on. */
 function gridOf(info: backend_util.Conv2DInfo): { hg: number; wg: number } {
   return {
-    hg: Math.max(info.outHeight + info.filterHeight - 1, info.inHeight + info.padInfo.top),
-    wg: Math.max(info.outWidth + info.filterWidth - 1, info.inWidth + info.padInfo.left),
+    hg: gridSize(info.filterHeight, info.inHeight, info.outHeight, info.padInfo.top),
+    wg: gridSize(info.filterWidth, info.inWidth, info.outWidth, info.padInfo.left),
   };
 }
 
@@ -57,11 +85,16 @@ export function conv2DFilterGradShifted(
   const { hg, wg } = gridOf(info);
   const perImage = hg * wg;
   const cells = n * perImage;
+  // Zeros after the last channel for its furthest window.
   const tail = (kh - 1) * wg + (kw - 1);
+  // x's rows and columns that lie on the grid (the others are never read).
+  const rowsOn = Math.min(h, hg - top);
+  const colsOn = Math.min(w, wg - left);
 
   const xT = s.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
   const xG = s.output([cin * cells + tail]);
-  const dyG = s.output([cells, cout]);
+  const dense = hg === oh && wg === ow;
+  const dyG = dense ? dy : s.output([cells, cout]);
   {
     const src = heapF32(wasm, xT);
     const grid = heapF32(wasm, xG);
@@ -70,19 +103,21 @@ export function conv2DFilterGradShifted(
       for (let img = 0; img < n; img++) {
         let from = (c * n + img) * h * w;
         let to = c * cells + img * perImage + top * wg + left;
-        for (let r = 0; r < h; r++, from += w, to += wg) {
-          for (let q = 0; q < w; q++) grid[to + q] = src[from + q]!;
+        for (let r = 0; r < rowsOn; r++, from += w, to += wg) {
+          for (let q = 0; q < colsOn; q++) grid[to + q] = src[from + q]!;
         }
       }
     }
-    const g = heapF32(wasm, dy);
-    const gGrid = heapF32(wasm, dyG);
-    gGrid.fill(0);
-    const run = ow * cout;
-    for (let img = 0; img < n; img++) {
-      for (let r = 0; r < oh; r++) {
-        const from = (img * oh + r) * run;
-        gGrid.set(g.subarray(from, from + run), (img * perImage + r * wg) * cout);
+    if (!dense) {
+      const g = heapF32(wasm, dy);
+      const gGrid = heapF32(wasm, dyG);
+      gGrid.fill(0);
+      const run = ow * cout;
+      for (let img = 0; img < n; img++) {
+        for (let r = 0; r < oh; r++) {
+          const from = (img * oh + r) * run;
+          gGrid.set(g.subarray(from, from + run), (img * perImage + r * wg) * cout);
+        }
       }
     }
   }

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from './wasmGradients';
-import { canUseShifted } from './convFilterGradShifted';
+import { canUseShifted, gridSize } from './convFilterGradShifted';
 import { MAX_IM2COL_FLOATS } from './wasmHeapKernels';
 
 type Backend = 'cpu' | 'wasm';
@@ -126,6 +126,18 @@ describe('wasm heap kernels', () => {
       ],
     },
   ];
+
+  it('sizes the shifted-window grid so that neighbouring images share their padding', () => {
+    // 3x3 'same' on 32: one zero row between images serves as bottom and top padding.
+    expect(gridSize(3, 32, 32, 1)).toBe(33);
+    // 'valid': windows never leave the image.
+    expect(gridSize(3, 9, 7, 0)).toBe(9);
+    expect(gridSize(1, 5, 5, 0)).toBe(5);
+    // Pad 2 before a 3-row kernel on 6 rows (8 outputs): the two zero rows after an image are the next one's.
+    expect(gridSize(3, 6, 8, 2)).toBe(8);
+    // 5 rows, 'same' (2 before, 2 after): two shared zero rows.
+    expect(gridSize(5, 6, 6, 2)).toBe(8);
+  });
 
   it.each(SHIFTED_CASES)('Conv2DBackpropFilter, stride 1 (shifted windows), matches cpu: %j', async (c) => {
     const run = () => {
