@@ -6,7 +6,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { canUseShifted, gridSize } from './convFilterGradShifted';
-import { MAX_IM2COL_FLOATS } from './wasmHeapKernels';
+import { fillIm2colT, fillIm2colTWasm, MAX_IM2COL_FLOATS } from './wasmHeapKernels';
+import { heapAddress, wasmLoops } from './wasmLoops';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 type Backend = 'cpu' | 'wasm';
 type Pad = 'same' | 'valid' | number;
@@ -176,6 +178,49 @@ describe('wasm heap kernels', () => {
     expect(wasmBackend.numDataIds()).toBe(before);
     expect(maxAbs(cpu!)).toBeGreaterThan(0.1);
     expect(maxAbsDiff(cpu!, wasm!)).toBeLessThanOrEqual(1e-4);
+  });
+
+  const IM2COL_CASES: {
+    x: [number, number, number, number];
+    f: [number, number, number, number];
+    strides: number | [number, number];
+    pad: ConvPad;
+  }[] = [
+    { x: [3, 8, 8, 2], f: [3, 3, 2, 4], strides: 1, pad: 'same' },
+    { x: [3, 8, 8, 2], f: [3, 3, 2, 4], strides: 2, pad: 'same' },
+    { x: [2, 9, 7, 3], f: [3, 2, 3, 4], strides: [2, 3], pad: 'valid' },
+    { x: [3, 6, 7, 2], f: [1, 1, 2, 4], strides: 2, pad: 'same' },
+    {
+      x: [2, 6, 7, 2],
+      f: [3, 3, 2, 3],
+      strides: 2,
+      pad: [
+        [0, 0],
+        [3, 1],
+        [0, 4],
+        [0, 0],
+      ],
+    },
+  ];
+
+  it.each(IM2COL_CASES)('the wasm im2col loop writes what the JS loop does: %j', async (c) => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as BackendWasm;
+    const loops = wasmLoops(backend);
+    expect(loops).not.toBeNull();
+    const info = tf.backend_util.computeConv2DInfo(c.x, c.f, c.strides, 1, c.pad);
+    const [n, h, w, cin] = c.x;
+    const g = { info, kh: c.f[0], kw: c.f[1] };
+    // Images 1 .. n-1: a chunk that does not start at the first image.
+    const size = c.f[0] * c.f[1] * cin * (n - 1) * info.outHeight * info.outWidth;
+    const xT = tf.tensor(values(n * h * w * cin, 5), [cin, n, h, w]);
+    const expected = new Float32Array(size);
+    fillIm2colT(xT.dataSync() as Float32Array, expected, g, 1, n);
+    // NaN everywhere first, so that an element the loop leaves unwritten shows.
+    const out = tf.fill([size], Number.NaN);
+    fillIm2colTWasm(loops!, heapAddress(backend, xT.dataId), heapAddress(backend, out.dataId), g, 1, n);
+    expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
+    tf.dispose([xT, out]);
   });
 
   it('Conv2DBackpropFilter matches cpu when the batch is split into im2col chunks', async () => {

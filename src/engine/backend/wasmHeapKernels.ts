@@ -21,6 +21,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { canUseShifted, conv2DFilterGradShifted } from './convFilterGradShifted';
 import { composite, heapF32, wasmBackendOf } from './kernelScope';
+import { heapAddress, type WasmLoops, wasmLoops } from './wasmLoops';
 
 type Shape4 = [number, number, number, number];
 
@@ -152,7 +153,7 @@ function tiledMaxPool2Grad(
   }
 }
 
-interface Im2colGeometry {
+export interface Im2colGeometry {
   readonly info: backend_util.Conv2DInfo;
   readonly kh: number;
   readonly kw: number;
@@ -162,7 +163,13 @@ interface Im2colGeometry {
  * Writes rows (ki, kj, c) x columns (n, oh, ow) of the transposed im2col matrix for images [n0, n1) from xT,
  * x transposed to [C, N, H, W] so that each row is read in runs along W.
  */
-function fillIm2colT(xT: Float32Array, cols: Float32Array, g: Im2colGeometry, n0: number, n1: number): void {
+export function fillIm2colT(
+  xT: Float32Array,
+  cols: Float32Array,
+  g: Im2colGeometry,
+  n0: number,
+  n1: number,
+): void {
   const { info, kh, kw } = g;
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow } = info;
   const sh = info.strideHeight;
@@ -198,6 +205,35 @@ function fillIm2colT(xT: Float32Array, cols: Float32Array, g: Im2colGeometry, n0
   }
 }
 
+/** `fillIm2colT` by the wasm loop (wasmLoops.ts): one call per matrix row (ki, kj, c); byte addresses. */
+export function fillIm2colTWasm(
+  loops: WasmLoops,
+  xT: number,
+  cols: number,
+  g: Im2colGeometry,
+  n0: number,
+  n1: number,
+): void {
+  const { info, kh, kw } = g;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow } = info;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const { top, left } = info.padInfo;
+  const plane = n * h * w;
+  const rowFloats = (n1 - n0) * oh * ow;
+  let p = cols;
+  for (let ki = 0; ki < kh; ki++) {
+    for (let kj = 0; kj < kw; kj++) {
+      const lo = Math.min(ow, Math.max(0, Math.ceil((left - kj) / sw)));
+      const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kj) / sw) + 1));
+      for (let c = 0; c < cin; c++, p += 4 * rowFloats) {
+        const src = xT + 4 * (c * plane + n0 * h * w);
+        loops.im2colRows(p, src, n1 - n0, oh, ow, h, w, sh, sw, ki - top, kj - left, lo, hi);
+      }
+    }
+  }
+}
+
 const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as Conv2DBackpropFilterInputs;
   // Kernel attrs arrive as the untyped NamedAttrMap; tfjs-core's conv2DBackpropFilter op fills exactly these.
@@ -228,6 +264,7 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = wasmBackendOf(backend);
 
   if (canUseShifted(info)) return composite(backend, (s) => conv2DFilterGradShifted(s, backend, x, dy, info));
+  const loops = wasmLoops(wasm);
   return composite(backend, (s) => {
     const xT = s.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
     const dy2 = s.reshape(dy, [n * perImage, cout]);
@@ -235,8 +272,19 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     for (let n0 = 0; n0 < n; n0 += chunk) {
       const n1 = Math.min(n, n0 + chunk);
       const cols = s.output([k, (n1 - n0) * perImage]);
-      // Views after the allocation: it may have grown (and so detached) the heap.
-      fillIm2colT(heapF32(wasm, xT), heapF32(wasm, cols), { info, kh, kw }, n0, n1);
+      if (loops != null) {
+        fillIm2colTWasm(
+          loops,
+          heapAddress(wasm, xT.dataId),
+          heapAddress(wasm, cols.dataId),
+          { info, kh, kw },
+          n0,
+          n1,
+        );
+      } else {
+        // Views after the allocation: it may have grown (and so detached) the heap.
+        fillIm2colT(heapF32(wasm, xT), heapF32(wasm, cols), { info, kh, kw }, n0, n1);
+      }
       const dyPart =
         n1 - n0 === n
           ? dy2
