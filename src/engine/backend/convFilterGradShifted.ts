@@ -16,6 +16,7 @@
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, type KernelScope, withAlias, wasmBackendOf } from './kernelScope';
+import { heapAddress, wasmLoops } from './wasmLoops';
 
 /** Below this many input channels the alias products are too thin to beat the im2col path. */
 export const MIN_SHIFTED_CHANNELS = 8;
@@ -95,11 +96,24 @@ export function conv2DFilterGradShifted(
   const xG = s.output([cin * cells + tail]);
   const dense = hg === oh && wg === ow;
   const dyG = dense ? dy : s.output([cells, cout]);
+  const loops = wasmLoops(wasm);
   {
     const src = heapF32(wasm, xT);
     const grid = heapF32(wasm, xG);
     grid.fill(0);
-    for (let c = 0; c < cin; c++) {
+    if (loops != null) {
+      // One call per channel and image: its rows on the grid.
+      const srcAt = heapAddress(wasm, xT.dataId);
+      const gridAt = heapAddress(wasm, xG.dataId);
+      for (let c = 0; c < cin; c++) {
+        for (let img = 0; img < n; img++) {
+          const from = (c * n + img) * h * w;
+          const to = c * cells + img * perImage + top * wg + left;
+          loops.copyRuns(gridAt + 4 * to, srcAt + 4 * from, rowsOn, 4 * colsOn, 4 * wg, 4 * w);
+        }
+      }
+    }
+    for (let c = 0; loops == null && c < cin; c++) {
       for (let img = 0; img < n; img++) {
         let from = (c * n + img) * h * w;
         let to = c * cells + img * perImage + top * wg + left;

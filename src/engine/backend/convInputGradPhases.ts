@@ -12,6 +12,7 @@
  */
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, type KernelScope, wasmBackendOf } from './kernelScope';
+import { heapAddress, wasmLoops } from './wasmLoops';
 
 /** One phase along one axis: the input positions s * i + a - padBefore for i = first, first + 1, ... */
 export interface AxisPhase {
@@ -134,7 +135,22 @@ export function conv2DInputGradPhases(
   // Views after the last allocation: it may have grown (and so detached) the heap.
   const d = heapF32(wasm, dx);
   if (!covered) d.fill(0);
+  const loops = wasmLoops(wasm);
   for (const { r, c, out } of parts) {
+    if (loops != null) {
+      // One call per phase row: c.count runs of cin floats, sw pixels apart in dx.
+      const dxAt = heapAddress(wasm, dx.dataId);
+      const outAt = heapAddress(wasm, out.dataId);
+      for (let img = 0; img < n; img++) {
+        for (let i = 0; i < r.count; i++) {
+          const row = sh * (r.first + i) + r.a - top;
+          const to = ((img * h + row) * w + sw * c.first + c.a - left) * cin;
+          const from = ((img * r.outCount + r.skip + i) * c.outCount + c.skip) * cin;
+          loops.copyRuns(dxAt + 4 * to, outAt + 4 * from, c.count, 4 * cin, 4 * sw * cin, 4 * cin);
+        }
+      }
+      continue;
+    }
     const v = heapF32(wasm, out);
     const colStep = sw * cin;
     for (let img = 0; img < n; img++) {

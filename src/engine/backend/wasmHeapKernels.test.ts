@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { canUseShifted, gridSize } from './convFilterGradShifted';
-import { fillIm2colT, fillIm2colTWasm, MAX_IM2COL_FLOATS } from './wasmHeapKernels';
+import { fillIm2colT, fillIm2colTWasm, MAX_IM2COL_FLOATS, tiledMaxPool2Grad } from './wasmHeapKernels';
 import { heapAddress, wasmLoops } from './wasmLoops';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -221,6 +221,44 @@ describe('wasm heap kernels', () => {
     fillIm2colTWasm(loops!, heapAddress(backend, xT.dataId), heapAddress(backend, out.dataId), g, 1, n);
     expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
     tf.dispose([xT, out]);
+  });
+
+  it('the wasm 2x2 max-pool gradient loop writes what the JS loop does, ties, NaN and -Infinity included', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as BackendWasm;
+    const loops = wasmLoops(backend)!;
+    const [rows, ow, c] = [6, 5, 7];
+    const size = rows * 2 * ow * 2 * c;
+    // Few levels, so that windows hold ties; some NaN and -Infinity.
+    const xv = values(size, 3, 2).map((v, i) => (i % 11 === 0 ? Number.NaN : i % 13 === 0 ? -Infinity : v));
+    const gv = values(size / 4, 4);
+    const expected = new Float32Array(size);
+    tiledMaxPool2Grad(xv, gv, expected, rows, ow, c);
+    const x = tf.tensor(xv);
+    const g = tf.tensor(gv);
+    const out = tf.fill([size], Number.NaN);
+    const at = (t: tf.Tensor) => heapAddress(backend, t.dataId);
+    loops.maxPool2Grad(at(x), at(g), at(out), rows, ow, c);
+    expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
+    tf.dispose([x, g, out]);
+  });
+
+  it('copies strided runs with the wasm loop', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as BackendWasm;
+    const src = tf.tensor(Float32Array.from({ length: 12 }, (_, i) => i + 1));
+    const dst = tf.zeros([10]);
+    // 3 runs of 2 floats, every 4th float of src to every 3rd of dst.
+    wasmLoops(backend)!.copyRuns(
+      heapAddress(backend, dst.dataId),
+      heapAddress(backend, src.dataId),
+      3,
+      8,
+      12,
+      16,
+    );
+    expect(Array.from(dst.dataSync())).toEqual([1, 2, 0, 5, 6, 0, 9, 10, 0, 0]);
+    tf.dispose([src, dst]);
   });
 
   it('Conv2DBackpropFilter matches cpu when the batch is split into im2col chunks', async () => {

@@ -69,7 +69,13 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     top === 0 &&
     left === 0
   ) {
-    tiledMaxPool2Grad(x, g, dx, batchSize * oh, ow, c);
+    const loops = wasmLoops(wasm);
+    if (loops != null) {
+      const at = (t: TensorInfo) => heapAddress(wasm, t.dataId);
+      loops.maxPool2Grad(at(input), at(dy), at(out), batchSize * oh, ow, c);
+    } else {
+      tiledMaxPool2Grad(x, g, dx, batchSize * oh, ow, c);
+    }
     return out;
   }
   dx.fill(0);
@@ -111,7 +117,7 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
  * every input belongs to one window, so each window writes its four dx values (dy at the argmax, 0 elsewhere)
  * and dx needs no clearing pass. Same rule as the general loop: the first strict maximum, NaN never wins.
  */
-function tiledMaxPool2Grad(
+export function tiledMaxPool2Grad(
   x: Float32Array,
   g: Float32Array,
   dx: Float32Array,

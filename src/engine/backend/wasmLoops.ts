@@ -15,6 +15,15 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 const I32 = 0x7f;
+const F32 = 0x7d;
+
+/** One exported function: i32 params, no result, its locals as [count, type] runs, its body. */
+interface Fn {
+  readonly name: string;
+  readonly params: number;
+  readonly locals: [number, number][];
+  readonly code: number[];
+}
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -84,7 +93,7 @@ const forRange = (counter: number, limit: number[], body: number[][]) =>
 /** memory.fill(dst, 0, bytes) */
 const zero = (dst: number[], bytes: number[]) => [...dst, ...i32(0), ...bytes, ...MEMORY_FILL];
 
-function im2colRowsBody(): { params: number; locals: number; code: number[] } {
+function im2colRowsBody(): Fn {
   // Params, then locals, by index.
   const DST = 0,
     SRC = 1,
@@ -172,16 +181,172 @@ function im2colRowsBody(): { params: number; locals: number; code: number[] } {
       inc(DST, rowBytes),
     ]),
   ]);
-  return { params: 13, locals: 5, code: body };
+  return { name: 'im2colRows', params: 13, locals: [[5, I32]], code: body };
+}
+
+/**
+ * copyRuns(dst, src, count, bytes, dstStride, srcStride): `count` runs of `bytes` bytes, the j-th from
+ * src + j srcStride to dst + j dstStride.
+ */
+function copyRunsBody(): Fn {
+  const DST = 0,
+    SRC = 1,
+    COUNT = 2,
+    BYTES = 3,
+    DST_STRIDE = 4,
+    SRC_STRIDE = 5,
+    J = 6;
+  const code = forRange(J, get(COUNT), [
+    [...get(DST), ...get(SRC), ...get(BYTES), ...MEMORY_COPY],
+    inc(DST, get(DST_STRIDE)),
+    inc(SRC, get(SRC_STRIDE)),
+  ]);
+  return { name: 'copyRuns', params: 6, locals: [[1, I32]], code };
+}
+
+/**
+ * maxPool2Grad(x, dy, dx, rows, ow, c): MaxPoolGrad for 2x2 windows that tile x exactly (stride 2, no
+ * padding; `rows` = batch x output rows), as tiledMaxPool2Grad in wasmHeapKernels.ts: each window writes dy
+ * at its first strict maximum (row-major; NaN never wins, a window of NaN and -Infinity gets none) and 0 at
+ * its other three inputs. Branch-free (select), since real activations make the branches unpredictable.
+ */
+function maxPool2GradBody(): Fn {
+  const X = 0,
+    G = 1,
+    DX = 2,
+    ROWS = 3,
+    OW = 4,
+    C = 5;
+  const R = 6,
+    Q = 7,
+    K = 8,
+    OFF = 9,
+    AT = 10,
+    ROW_BYTES = 11,
+    C_BYTES = 12;
+  const VA = 13,
+    VB = 14,
+    VD = 15,
+    VE = 16,
+    BEST = 17,
+    DY = 18;
+  const F32_GT = [0x5e];
+  const SELECT = [0x1b];
+  const negInf = [0x43, 0x00, 0x00, 0x80, 0xff];
+  const f32Zero = [0x43, 0, 0, 0, 0];
+  const load = (local: number, extra: number[]) => [
+    ...get(X),
+    ...get(OFF),
+    ...ADD,
+    ...extra,
+    ...F32_LOAD,
+    ...set(local),
+  ];
+  // best, at = v, i where v > best
+  const better = (v: number, i: number) => [
+    ...get(v),
+    ...get(BEST),
+    ...get(v),
+    ...get(BEST),
+    ...F32_GT,
+    ...SELECT,
+    ...i32(i),
+    ...get(AT),
+    ...get(v),
+    ...get(BEST),
+    ...F32_GT,
+    ...SELECT,
+    ...set(AT),
+    ...set(BEST),
+  ];
+  // dx[off + extra] = at == i ? dy : 0
+  const store = (i: number, extra: number[]) => [
+    ...get(DX),
+    ...get(OFF),
+    ...ADD,
+    ...extra,
+    ...get(DY),
+    ...f32Zero,
+    ...get(AT),
+    ...i32(i),
+    ...EQ,
+    ...SELECT,
+    ...F32_STORE,
+  ];
+  const right = [...get(C_BYTES), ...ADD];
+  const down = [...get(ROW_BYTES), ...ADD];
+  const code = [
+    // Bytes per input row (2 ow c floats) and per pixel (c floats).
+    ...i32(0),
+    ...get(OW),
+    ...get(C),
+    ...MUL,
+    ...i32(3),
+    ...SHL,
+    ...ADD,
+    ...set(ROW_BYTES),
+    ...get(C),
+    ...i32(2),
+    ...SHL,
+    ...set(C_BYTES),
+    ...forRange(R, get(ROWS), [
+      forRange(Q, get(OW), [
+        // off = 2 r rowBytes + 2 q cBytes
+        [
+          ...get(R),
+          ...get(ROW_BYTES),
+          ...MUL,
+          ...get(Q),
+          ...get(C_BYTES),
+          ...MUL,
+          ...ADD,
+          ...i32(1),
+          ...SHL,
+          ...set(OFF),
+        ],
+        forRange(K, get(C), [
+          load(VA, []),
+          load(VB, right),
+          load(VD, down),
+          load(VE, [...down, ...right]),
+          // best = va > -inf ? va : -inf; at = va > -inf ? 0 : -1
+          [...get(VA), ...negInf, ...get(VA), ...negInf, ...F32_GT, ...SELECT, ...set(BEST)],
+          [...i32(0), ...i32(-1), ...get(VA), ...negInf, ...F32_GT, ...SELECT, ...set(AT)],
+          better(VB, 1),
+          better(VD, 2),
+          better(VE, 3),
+          [...get(G), ...F32_LOAD, ...set(DY)],
+          store(0, []),
+          store(1, right),
+          store(2, down),
+          store(3, [...down, ...right]),
+          inc(G, i32(4)),
+          inc(OFF, i32(4)),
+        ]),
+      ]),
+    ]),
+  ];
+  return {
+    name: 'maxPool2Grad',
+    params: 6,
+    locals: [
+      [7, I32],
+      [6, F32],
+    ],
+    code,
+  };
 }
 
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const fn = im2colRowsBody();
-  const type = [0x60, ...vec(Array.from({ length: fn.params }, () => [I32])), ...vec([])];
+  const fns = [im2colRowsBody(), copyRunsBody(), maxPool2GradBody()];
+  const types = fns.map((fn) => [0x60, ...vec(Array.from({ length: fn.params }, () => [I32])), ...vec([])]);
   // Shared memories must declare a maximum; 65536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
   const memoryImport = [...str('env'), ...str('memory'), 0x02, ...limits];
-  const code = [...vec([[...uleb(fn.locals), I32]]), ...fn.code, ...END];
+  const codes = fns.map((fn) => {
+    const code = [...vec(fn.locals.map(([n, t]) => [...uleb(n), t])), ...fn.code, ...END];
+    return [...uleb(code.length), ...code];
+  });
   return new Uint8Array([
     0x00,
     0x61,
@@ -191,11 +356,11 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
     0x00,
     0x00,
     0x00,
-    ...section(1, vec([type])),
+    ...section(1, vec(types)),
     ...section(2, vec([memoryImport])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...str('im2colRows'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(code.length), ...code]])),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec(fns.map((fn, i) => [...str(fn.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(codes)),
   ]);
 }
 
@@ -215,6 +380,15 @@ export interface WasmLoops {
     lo: number,
     hi: number,
   ): void;
+  copyRuns(
+    dst: number,
+    src: number,
+    count: number,
+    bytes: number,
+    dstStride: number,
+    srcStride: number,
+  ): void;
+  maxPool2Grad(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void;
 }
 
 const made = new WeakMap<object, WasmLoops | null>();
