@@ -212,7 +212,19 @@ export class LabSession {
     }
     this.replaceRun(lane, run);
     // Its anchors, if its method has them, for the trust panel's u(x) (read while the method is alive).
-    await this.visitModels.noteAnchors(run);
+    const anchors = await this.visitModels.noteAnchors(run);
+    // Chosen from a loaded teacher by the trust panel's rule (1 per class, every label): kept with that teacher.
+    if (
+      anchors &&
+      teacher?.kind === 'loaded' &&
+      settings.labelledFraction === 1 &&
+      !teacher.loaded.anchors.has(dataset.id) &&
+      anchorsFit(anchors, dataset.train)
+    )
+      teacher.loaded.anchors.set(dataset.id, {
+        anchors: { indices: anchors.indices, centrality: anchors.centrality },
+        source: 'chosen',
+      });
     listener.ready?.({
       seconds: run.setupSeconds,
       labelledCount: run.labelledCount,

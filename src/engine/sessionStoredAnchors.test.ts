@@ -3,6 +3,7 @@ import { initBackend } from './backend/initBackend';
 import { selectAnchors } from './distill/anchors';
 import { TeacherPasses } from './distill/teacherPasses';
 import { findPreset } from './models/presets';
+import { DEFAULT_TRAIN_CONFIG } from './training/hyperparams';
 import { loadTeacher } from './training/labModels';
 import { importRandomTeacher, uploadLab } from '../testing/labs';
 
@@ -88,5 +89,36 @@ describe("the trust panel's stored anchors", () => {
     const { anchors, model } = await loadTeacher(files['model.json']!, files['weights.bin']!, 'model.json');
     model.dispose();
     expect(anchors).toEqual({ embedded: { indices: [5, 7], centrality: [2, 1] } });
+  });
+
+  it("keeps an AKD run's anchors (1 per class, every label) with a loaded teacher: the panel then needs no pass", async () => {
+    const lab = await uploadLab(120, 60);
+    await importRandomTeacher(lab);
+    const listener = {
+      step: () => undefined,
+      epoch: () => undefined,
+      boundary: (p: { stepInEpoch: number }) => {
+        if (p.stepInEpoch === 1) lab.pauseRun('distill');
+      },
+    };
+    const config = {
+      method: 'akd',
+      params: {},
+      labelledFraction: 1,
+      train: { ...DEFAULT_TRAIN_CONFIG, role: 'student' as const, model: 'cnn-small', epochs: 1 },
+    };
+    expect(await lab.startRun('distill', config, listener)).toEqual({ kind: 'paused' });
+    const runAnchors = (await lab.runAnchors())!.anchors.map((a) => a.index);
+    lab.stopRun('distill');
+    const teacher = (await lab.oodModels()).find((m) => m.role === 'teacher')!;
+    const passes = spyPasses();
+    try {
+      const result = (await lab.runOod({ models: [teacher.key], sets: ['gaussian'] }, () => undefined))!;
+      expect(passes.splits()).not.toContain(lab.activeDataset().train);
+      expect(result.models[0]!.anchors).toContain('(10, chosen afresh)');
+    } finally {
+      passes.restore();
+    }
+    expect(runAnchors).toHaveLength(10);
   });
 });

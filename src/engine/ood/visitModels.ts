@@ -3,6 +3,7 @@
  * distillation's student, and copies of the visit's earlier distilled students (kept when a new distillation
  * replaced them), each with its run's own anchors for u(x) where its method has them. See docs/design.md §6.
  */
+import type { AnchorSet } from '../distill/anchors';
 import type { LabRun } from '../run/labRun';
 import type { TeacherInfo } from '../sessionTypes';
 import { type CurrentTeacher, positionText, teacherVersion } from '../teacher/currentTeacher';
@@ -13,9 +14,11 @@ export class VisitModels {
   private readonly kept: OodModel[] = [];
   private readonly anchorsOf = new WeakMap<LabRun, readonly number[] | null>();
 
-  /** Reads a run's anchors while its method is alive (AKD's; null for a method without). */
-  async noteAnchors(run: LabRun): Promise<void> {
-    this.anchorsOf.set(run, (await run.anchorMasks())?.anchors.indices ?? null);
+  /** Reads a run's anchors while its method is alive (AKD's; null for a method without), and returns them. */
+  async noteAnchors(run: LabRun): Promise<AnchorSet | null> {
+    const anchors = (await run.anchorMasks())?.anchors ?? null;
+    this.anchorsOf.set(run, anchors?.indices ?? null);
+    return anchors;
   }
 
   /** A run's anchors when they index the active training split (a dataset switch leaves them behind). */
