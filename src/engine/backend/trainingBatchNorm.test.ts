@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installTrainingBatchNorm, uninstallTrainingBatchNorm } from './trainingBatchNorm';
+import {
+  channelSums,
+  heapChannelSums,
+  installTrainingBatchNorm,
+  uninstallTrainingBatchNorm,
+} from './trainingBatchNorm';
 import { registerWasmGradientKernels } from './wasmGradients';
 
 /** Uniform in [lo, hi) from a fixed linear congruential sequence. */
@@ -87,6 +92,30 @@ describe('fused BatchNormalization training call on wasm', () => {
         expect(scale, name).toBeGreaterThan(1e-3);
         expect(maxAbsDiff(cpu[i]!, wasm[i]!), name).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
       });
+    },
+  );
+
+  it.each([
+    [700, 13],
+    [300, 16],
+    [5, 3],
+  ])(
+    'per-channel sums by the wasm loop equal the JS loop bit for bit (%i rows, %i channels)',
+    async (rows, ch) => {
+      expect(await tf.setBackend('wasm')).toBe(true);
+      const a = tf.tensor2d(values(rows * ch, 5), [rows, ch]);
+      const b = tf.tensor2d(values(rows * ch, 6), [rows, ch]);
+      const shift = Float64Array.from(values(ch, 7));
+      const js = [
+        channelSums(a.dataSync() as Float32Array, ch),
+        channelSums(a.dataSync() as Float32Array, ch, b.dataSync() as Float32Array, shift),
+      ];
+      const wasm = [heapChannelSums(a, ch), heapChannelSums(a, ch, b, shift)];
+      for (let i = 0; i < 2; i++) {
+        expect(Array.from(wasm[i]!.first)).toEqual(Array.from(js[i]!.first));
+        expect(Array.from(wasm[i]!.second)).toEqual(Array.from(js[i]!.second));
+      }
+      tf.dispose([a, b]);
     },
   );
 
