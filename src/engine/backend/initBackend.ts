@@ -10,6 +10,7 @@ import {
   looksSoftware,
 } from './chooseBackend';
 import { installTrainingBatchNorm } from './trainingBatchNorm';
+import { installTrainingConv } from './trainingConv';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { wasmThreads, withWasmThreads } from './wasmThreads';
 
@@ -99,6 +100,7 @@ async function registerBackendCode(name: BackendName, options: InitBackendOption
     if (threads != null) wasm.setThreadsCount(threads);
     registerWasmGradientKernels();
     installTrainingBatchNorm();
+    installTrainingConv();
     return threads;
   }
   return null;
