@@ -92,24 +92,25 @@ export function conv2DFilterGradShifted(
   const rowsOn = Math.min(h, hg - top);
   const colsOn = Math.min(w, wg - left);
 
-  const xT = s.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
+  const loops = wasmLoops(wasm);
+  // The JS loop reads x transposed to [C, N, H, W]; the wasm loop gathers from x as it is.
+  const xT = loops == null ? s.run('Transpose', { x }, { perm: [3, 0, 1, 2] }) : x;
   const xG = s.output([cin * cells + tail]);
   const dense = hg === oh && wg === ow;
   const dyG = dense ? dy : s.output([cells, cout]);
-  const loops = wasmLoops(wasm);
   {
     const src = heapF32(wasm, xT);
     const grid = heapF32(wasm, xG);
     grid.fill(0);
     if (loops != null) {
-      // One call per channel and image: its rows on the grid.
-      const srcAt = heapAddress(wasm, xT.dataId);
+      // One call per channel and image: its rows on the grid, every cin-th float of x.
+      const xAt = heapAddress(wasm, x.dataId);
       const gridAt = heapAddress(wasm, xG.dataId);
       for (let c = 0; c < cin; c++) {
         for (let img = 0; img < n; img++) {
-          const from = (c * n + img) * h * w;
+          const from = img * h * w * cin + c;
           const to = c * cells + img * perImage + top * wg + left;
-          loops.copyRuns(gridAt + 4 * to, srcAt + 4 * from, rowsOn, 4 * colsOn, 4 * wg, 4 * w);
+          loops.gatherRuns(gridAt + 4 * to, xAt + 4 * from, rowsOn, colsOn, 4 * wg, 4 * w * cin, 4 * cin);
         }
       }
     }

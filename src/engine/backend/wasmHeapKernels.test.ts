@@ -213,14 +213,20 @@ describe('wasm heap kernels', () => {
     const g = { info, kh: c.f[0], kw: c.f[1] };
     // Images 1 .. n-1: a chunk that does not start at the first image.
     const size = c.f[0] * c.f[1] * cin * (n - 1) * info.outHeight * info.outWidth;
-    const xT = tf.tensor(values(n * h * w * cin, 5), [cin, n, h, w]);
+    // The JS loop reads x transposed to [C, N, H, W], the wasm loop either that or x itself.
+    const x = tf.tensor(values(n * h * w * cin, 5), c.x);
+    const xT = tf.transpose(x, [3, 0, 1, 2]);
     const expected = new Float32Array(size);
     fillIm2colT(xT.dataSync() as Float32Array, expected, g, 1, n);
-    // NaN everywhere first, so that an element the loop leaves unwritten shows.
-    const out = tf.fill([size], Number.NaN);
-    fillIm2colTWasm(loops!, heapAddress(backend, xT.dataId), heapAddress(backend, out.dataId), g, 1, n);
-    expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
-    tf.dispose([xT, out]);
+    for (const channelsLast of [true, false]) {
+      // NaN everywhere first, so that an element the loop leaves unwritten shows.
+      const out = tf.fill([size], Number.NaN);
+      const src = heapAddress(backend, (channelsLast ? x : xT).dataId);
+      fillIm2colTWasm(loops!, src, heapAddress(backend, out.dataId), g, 1, n, channelsLast);
+      expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
+      out.dispose();
+    }
+    tf.dispose([x, xT]);
   });
 
   it('the wasm 2x2 max-pool gradient loop writes what the JS loop does, ties, NaN and -Infinity included', async () => {
@@ -258,6 +264,17 @@ describe('wasm heap kernels', () => {
       16,
     );
     expect(Array.from(dst.dataSync())).toEqual([1, 2, 0, 5, 6, 0, 9, 10, 0, 0]);
+    // 2 runs of 3 floats, every 2nd float of src from the 1st and the 7th, to every 4th float of dst.
+    wasmLoops(backend)!.gatherRuns(
+      heapAddress(backend, dst.dataId),
+      heapAddress(backend, src.dataId),
+      2,
+      3,
+      16,
+      24,
+      8,
+    );
+    expect(Array.from(dst.dataSync())).toEqual([1, 3, 5, 5, 7, 9, 11, 10, 0, 0]);
     tf.dispose([src, dst]);
   });
 

@@ -211,30 +211,51 @@ export function fillIm2colT(
   }
 }
 
-/** `fillIm2colT` by the wasm loop (wasmLoops.ts): one call per matrix row (ki, kj, c); byte addresses. */
+/**
+ * `fillIm2colT` by the wasm loop (wasmLoops.ts), one call per matrix row (ki, kj, c), from x at byte address
+ * `src`: as it is ([N, H, W, C], `channelsLast`), a gather that needs no transposed copy of x, or transposed
+ * to [C, N, H, W] like the JS loop's, whose rows are copied as blocks at stride 1. The gather wins where the
+ * matrix is not much bigger than x (strided convs); at stride 1 (each x value in kh x kw rows) the copy does.
+ */
 export function fillIm2colTWasm(
   loops: WasmLoops,
-  xT: number,
+  src: number,
   cols: number,
   g: Im2colGeometry,
   n0: number,
   n1: number,
+  channelsLast: boolean,
 ): void {
   const { info, kh, kw } = g;
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow } = info;
   const sh = info.strideHeight;
   const sw = info.strideWidth;
   const { top, left } = info.padInfo;
-  const plane = n * h * w;
   const rowFloats = (n1 - n0) * oh * ow;
+  const pix = channelsLast ? cin : 1;
   let p = cols;
   for (let ki = 0; ki < kh; ki++) {
     for (let kj = 0; kj < kw; kj++) {
       const lo = Math.min(ow, Math.max(0, Math.ceil((left - kj) / sw)));
       const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kj) / sw) + 1));
       for (let c = 0; c < cin; c++, p += 4 * rowFloats) {
-        const src = xT + 4 * (c * plane + n0 * h * w);
-        loops.im2colRows(p, src, n1 - n0, oh, ow, h, w, sh, sw, ki - top, kj - left, lo, hi);
+        const first = channelsLast ? n0 * h * w * cin + c : (c * n + n0) * h * w;
+        loops.im2colRows(
+          p,
+          src + 4 * first,
+          n1 - n0,
+          oh,
+          ow,
+          h,
+          w,
+          sh,
+          sw * pix,
+          ki - top,
+          kj - left,
+          lo,
+          hi,
+          pix,
+        );
       }
     }
   }
@@ -272,7 +293,9 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   if (canUseShifted(info)) return composite(backend, (s) => conv2DFilterGradShifted(s, backend, x, dy, info));
   const loops = wasmLoops(wasm);
   return composite(backend, (s) => {
-    const xT = s.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
+    // x transposed to [C, N, H, W], except for the wasm loop's gather (see fillIm2colTWasm).
+    const gather = loops != null && (info.strideHeight > 1 || info.strideWidth > 1);
+    const xT = gather ? x : s.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
     const dy2 = s.reshape(dy, [n * perImage, cout]);
     let total: TensorInfo | undefined;
     for (let n0 = 0; n0 < n; n0 += chunk) {
@@ -286,6 +309,7 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
           { info, kh, kw },
           n0,
           n1,
+          gather,
         );
       } else {
         // Views after the allocation: it may have grown (and so detached) the heap.

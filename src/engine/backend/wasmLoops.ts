@@ -7,10 +7,11 @@
  * made (no exported memory to import, an engine without SIMD or bulk memory), `wasmLoops` returns null and
  * the callers keep their JS loops.
  *
- * im2colRows(dst, src, images, oh, ow, h, w, sh, sw, rowOff, colOff, lo, hi): for one row (ki, kj, c) of a
- * transposed im2col matrix, writes images x oh x ow floats at dst: for image m, output row r and column q,
- * src[(m h + r sh + rowOff) w + q sw + colOff] where that row lies in [0, h) and lo <= q < hi, else 0.
- * Byte addresses; src points at the channel's first image.
+ * im2colRows(dst, src, images, oh, ow, h, w, sh, step, rowOff, colOff, lo, hi, pix): for one row (ki, kj, c)
+ * of a transposed im2col matrix, writes images x oh x ow floats at dst: for image m, output row r and column
+ * q, src[((m h + r sh + rowOff) w + colOff) pix + q step] where that row lies in [0, h) and lo <= q < hi,
+ * else 0. Byte addresses; src points at channel c of the first image, pix is the floats per pixel (the
+ * channels, for NHWC x) and step = stride x pix.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -105,16 +106,17 @@ function im2colRowsBody(): Fn {
     H = 5,
     W = 6,
     SH = 7,
-    SW = 8,
+    STEP = 8,
     ROW_OFF = 9,
     COL_OFF = 10,
     LO = 11,
-    HI = 12;
-  const M = 13,
-    R = 14,
-    IH = 15,
-    ROW = 16,
-    Q = 17;
+    HI = 12,
+    PIX = 13;
+  const M = 14,
+    R = 15,
+    IH = 16,
+    ROW = 17,
+    Q = 18;
   const x4 = (v: number[]) => [...v, ...i32(2), ...SHL];
   const rowBytes = x4(get(OW));
   const body = forRange(M, get(IMAGES), [
@@ -124,7 +126,7 @@ function im2colRowsBody(): Fn {
       ifThen(
         [...get(IH), ...get(H), ...LT_U],
         [
-          // row = src + ((m * h + ih) * w + colOff) * 4
+          // row = src + ((m * h + ih) * w + colOff) * pix * 4
           [
             ...get(SRC),
             ...x4([
@@ -137,13 +139,15 @@ function im2colRowsBody(): Fn {
               ...MUL,
               ...get(COL_OFF),
               ...ADD,
+              ...get(PIX),
+              ...MUL,
             ]),
             ...ADD,
             ...set(ROW),
           ],
           zero(get(DST), x4(get(LO))),
           ifThen(
-            [...get(SW), ...i32(1), ...EQ],
+            [...get(STEP), ...i32(1), ...EQ],
             [
               [
                 ...get(DST),
@@ -165,7 +169,7 @@ function im2colRowsBody(): Fn {
                 brIf(0),
                 loop(
                   [...get(DST), ...x4(get(Q)), ...ADD],
-                  [...get(ROW), ...x4([...get(Q), ...get(SW), ...MUL]), ...ADD, ...F32_LOAD],
+                  [...get(ROW), ...x4([...get(Q), ...get(STEP), ...MUL]), ...ADD, ...F32_LOAD],
                   F32_STORE,
                   inc(Q, i32(1)),
                   get(Q),
@@ -183,7 +187,7 @@ function im2colRowsBody(): Fn {
       inc(DST, rowBytes),
     ]),
   ]);
-  return { name: 'im2colRows', params: 13, locals: [[5, I32]], code: body };
+  return { name: 'im2colRows', params: 14, locals: [[5, I32]], code: body };
 }
 
 /**
@@ -509,8 +513,43 @@ function channelSumsBody(): Fn {
   };
 }
 
+/**
+ * gatherRuns(dst, src, count, len, dstStride, srcStride, srcStep): `count` runs of `len` floats; run j is read
+ * from src + j srcStride, srcStep bytes apart, and written contiguously at dst + j dstStride.
+ */
+function gatherRunsBody(): Fn {
+  const DST = 0,
+    SRC = 1,
+    COUNT = 2,
+    LEN = 3,
+    DST_STRIDE = 4,
+    SRC_STRIDE = 5,
+    SRC_STEP = 6;
+  const J = 7,
+    Q = 8,
+    D = 9,
+    S = 10;
+  const code = forRange(J, get(COUNT), [
+    ifThen(
+      [...get(SRC_STEP), ...i32(4), ...EQ],
+      [[...get(DST), ...get(SRC), ...get(LEN), ...i32(2), ...SHL, ...MEMORY_COPY]],
+      [
+        [...get(DST), ...set(D), ...get(SRC), ...set(S)],
+        forRange(Q, get(LEN), [
+          [...get(D), ...get(S), ...F32_LOAD, ...F32_STORE],
+          inc(D, i32(4)),
+          inc(S, get(SRC_STEP)),
+        ]),
+      ],
+    ),
+    inc(DST, get(DST_STRIDE)),
+    inc(SRC, get(SRC_STRIDE)),
+  ]);
+  return { name: 'gatherRuns', params: 7, locals: [[4, I32]], code };
+}
+
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const fns = [im2colRowsBody(), copyRunsBody(), maxPool2GradBody(), channelSumsBody()];
+  const fns = [im2colRowsBody(), copyRunsBody(), maxPool2GradBody(), channelSumsBody(), gatherRunsBody()];
   const types = fns.map((fn) => [0x60, ...vec(Array.from({ length: fn.params }, () => [I32])), ...vec([])]);
   // Shared memories must declare a maximum; 65536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
@@ -546,11 +585,12 @@ export interface WasmLoops {
     h: number,
     w: number,
     sh: number,
-    sw: number,
+    step: number,
     rowOff: number,
     colOff: number,
     lo: number,
     hi: number,
+    pix: number,
   ): void;
   copyRuns(
     dst: number,
@@ -559,6 +599,15 @@ export interface WasmLoops {
     bytes: number,
     dstStride: number,
     srcStride: number,
+  ): void;
+  gatherRuns(
+    dst: number,
+    src: number,
+    count: number,
+    len: number,
+    dstStride: number,
+    srcStride: number,
+    srcStep: number,
   ): void;
   maxPool2Grad(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void;
   channelSums(
