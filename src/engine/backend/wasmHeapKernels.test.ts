@@ -229,25 +229,32 @@ describe('wasm heap kernels', () => {
     tf.dispose([x, xT]);
   });
 
-  it('the wasm 2x2 max-pool gradient loop writes what the JS loop does, ties, NaN and -Infinity included', async () => {
-    await tf.setBackend('wasm');
-    const backend = tf.backend() as unknown as BackendWasm;
-    const loops = wasmLoops(backend)!;
-    const [rows, ow, c] = [6, 5, 7];
-    const size = rows * 2 * ow * 2 * c;
-    // Few levels, so that windows hold ties; some NaN and -Infinity.
-    const xv = values(size, 3, 2).map((v, i) => (i % 11 === 0 ? Number.NaN : i % 13 === 0 ? -Infinity : v));
-    const gv = values(size / 4, 4);
-    const expected = new Float32Array(size);
-    tiledMaxPool2Grad(xv, gv, expected, rows, ow, c);
-    const x = tf.tensor(xv);
-    const g = tf.tensor(gv);
-    const out = tf.fill([size], Number.NaN);
-    const at = (t: tf.Tensor) => heapAddress(backend, t.dataId);
-    loops.maxPool2Grad(at(x), at(g), at(out), rows, ow, c);
-    expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
-    tf.dispose([x, g, out]);
-  });
+  it.each([7, 8, 16])(
+    'the wasm 2x2 max-pool gradient loops write what the JS loop does, ties, NaN and -Infinity included (%i channels)',
+    async (c) => {
+      await tf.setBackend('wasm');
+      const backend = tf.backend() as unknown as BackendWasm;
+      const loops = wasmLoops(backend)!;
+      const [rows, ow] = [6, 5];
+      const size = rows * 2 * ow * 2 * c;
+      // Few levels, so that windows hold ties; some NaN and -Infinity.
+      const xv = values(size, 3, 2).map((v, i) => (i % 11 === 0 ? Number.NaN : i % 13 === 0 ? -Infinity : v));
+      const gv = values(size / 4, 4);
+      const expected = new Float32Array(size);
+      tiledMaxPool2Grad(xv, gv, expected, rows, ow, c);
+      const x = tf.tensor(xv);
+      const g = tf.tensor(gv);
+      const at = (t: tf.Tensor) => heapAddress(backend, t.dataId);
+      // The scalar loop for any channel count, the four-channel one where it divides.
+      for (const grad of c % 4 === 0 ? [loops.maxPool2Grad, loops.maxPool2Grad4] : [loops.maxPool2Grad]) {
+        const out = tf.fill([size], Number.NaN);
+        grad(at(x), at(g), at(out), rows, ow, c);
+        expect(Array.from(out.dataSync())).toEqual(Array.from(expected));
+        out.dispose();
+      }
+      tf.dispose([x, g]);
+    },
+  );
 
   it('copies strided runs with the wasm loop', async () => {
     await tf.setBackend('wasm');

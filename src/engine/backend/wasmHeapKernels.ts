@@ -72,7 +72,8 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     const loops = wasmLoops(wasm);
     if (loops != null) {
       const at = (t: TensorInfo) => heapAddress(wasm, t.dataId);
-      loops.maxPool2Grad(at(input), at(dy), at(out), batchSize * oh, ow, c);
+      const grad = c % 4 === 0 ? loops.maxPool2Grad4 : loops.maxPool2Grad;
+      grad(at(input), at(dy), at(out), batchSize * oh, ow, c);
     } else {
       tiledMaxPool2Grad(x, g, dx, batchSize * oh, ow, c);
     }

@@ -548,8 +548,142 @@ function gatherRunsBody(): Fn {
   return { name: 'gatherRuns', params: 7, locals: [[4, I32]], code };
 }
 
+/**
+ * maxPool2Grad4(x, dy, dx, rows, ow, c): maxPool2Grad for c a multiple of 4, four channels at a time (SIMD):
+ * per window, masks of "beats the best so far" (a > -Infinity, then b, d, e > best: NaN never wins), and each
+ * input gets dy where it is the last one to beat the best, else +0, as the scalar loop's select does.
+ */
+function maxPool2Grad4Body(): Fn {
+  const X = 0,
+    G = 1,
+    DX = 2,
+    ROWS = 3,
+    OW = 4,
+    C = 5;
+  const R = 6,
+    Q = 7,
+    K = 8,
+    OFF = 9,
+    ROW_BYTES = 10,
+    C_BYTES = 11;
+  const VA = 12,
+    VB = 13,
+    VD = 14,
+    VE = 15,
+    BEST = 16,
+    MA = 17,
+    MB = 18,
+    MD = 19,
+    ME = 20,
+    DY = 21,
+    NEG_INF = 22;
+  const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+  const V128_LOAD = simd(0, 4, 0);
+  const V128_STORE = simd(11, 4, 0);
+  const GT = simd(0x44);
+  const AND = simd(0x4e);
+  const ANDNOT = simd(0x4f);
+  const OR = simd(0x50);
+  const BITSELECT = simd(0x52);
+  const SPLAT = simd(0x13);
+  const negInf = [0x43, 0x00, 0x00, 0x80, 0xff];
+  const right = [...get(C_BYTES), ...ADD];
+  const down = [...get(ROW_BYTES), ...ADD];
+  const load = (local: number, extra: number[]) => [
+    ...get(X),
+    ...get(OFF),
+    ...ADD,
+    ...extra,
+    ...V128_LOAD,
+    ...set(local),
+  ];
+  // mask = v > best; best = mask ? v : best
+  const beats = (v: number, mask: number) => [
+    ...get(v),
+    ...get(BEST),
+    ...GT,
+    ...set(mask),
+    ...get(v),
+    ...get(BEST),
+    ...get(mask),
+    ...BITSELECT,
+    ...set(BEST),
+  ];
+  const store = (extra: number[], mask: number[]) => [
+    ...get(DX),
+    ...get(OFF),
+    ...ADD,
+    ...extra,
+    ...get(DY),
+    ...mask,
+    ...AND,
+    ...V128_STORE,
+  ];
+  const code = [
+    ...[...get(OW), ...get(C), ...MUL, ...i32(3), ...SHL, ...set(ROW_BYTES)],
+    ...[...get(C), ...i32(2), ...SHL, ...set(C_BYTES)],
+    ...[...negInf, ...SPLAT, ...set(NEG_INF)],
+    ...forRange(R, get(ROWS), [
+      forRange(Q, get(OW), [
+        [
+          ...get(R),
+          ...get(ROW_BYTES),
+          ...MUL,
+          ...get(Q),
+          ...get(C_BYTES),
+          ...MUL,
+          ...ADD,
+          ...i32(1),
+          ...SHL,
+          ...set(OFF),
+        ],
+        [...i32(0), ...set(K)],
+        loop(
+          load(VA, []),
+          load(VB, right),
+          load(VD, down),
+          load(VE, [...down, ...right]),
+          [...get(NEG_INF), ...set(BEST)],
+          beats(VA, MA),
+          beats(VB, MB),
+          beats(VD, MD),
+          beats(VE, ME),
+          [...get(G), ...V128_LOAD, ...set(DY)],
+          store([...down, ...right], get(ME)),
+          store(down, [...get(MD), ...get(ME), ...ANDNOT]),
+          store(right, [...get(MB), ...get(MD), ...get(ME), ...OR, ...ANDNOT]),
+          store([], [...get(MA), ...get(MB), ...get(MD), ...get(ME), ...OR, ...OR, ...ANDNOT]),
+          inc(G, i32(16)),
+          inc(OFF, i32(16)),
+          inc(K, i32(4)),
+          get(K),
+          get(C),
+          LT_S,
+          brIf(0),
+        ),
+      ]),
+    ]),
+  ];
+  return {
+    name: 'maxPool2Grad4',
+    params: 6,
+    locals: [
+      [6, I32],
+      [11, V128],
+    ],
+    code,
+  };
+}
+
 function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const fns = [im2colRowsBody(), copyRunsBody(), maxPool2GradBody(), channelSumsBody(), gatherRunsBody()];
+  const fns = [
+    im2colRowsBody(),
+    copyRunsBody(),
+    maxPool2GradBody(),
+    channelSumsBody(),
+    gatherRunsBody(),
+    maxPool2Grad4Body(),
+  ];
   const types = fns.map((fn) => [0x60, ...vec(Array.from({ length: fn.params }, () => [I32])), ...vec([])]);
   // Shared memories must declare a maximum; 65536 pages (4 GiB) admits any.
   const limits = shared ? [0x03, 0, ...uleb(65536)] : [0x00, 0];
@@ -610,6 +744,7 @@ export interface WasmLoops {
     srcStep: number,
   ): void;
   maxPool2Grad(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void;
+  maxPool2Grad4(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void;
   channelSums(
     a: number,
     b: number,
