@@ -13,4 +13,6 @@ test('?backend=wasm: the badge names the thread count, one per logical core', as
   await expect(page.getByTestId('backend-adapter')).toHaveText(
     `WebAssembly SIMD, ${cores} thread${cores === 1 ? '' : 's'}`,
   );
+  // The training kernels' own wasm loops run on tfjs's shared (threaded) memory too, not the JS fallback.
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-training-loops', 'wasm');
 });

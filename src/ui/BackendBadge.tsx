@@ -22,6 +22,7 @@ export function BackendBadge() {
       data-testid="backend-badge"
       data-backend={report?.backend ?? ''}
       data-status={status}
+      data-training-loops={report?.trainingLoops ?? ''}
     >
       <div className="backend-main">
         <span className="backend-name">

@@ -13,6 +13,8 @@ import { installTrainingBatchNorm } from './trainingBatchNorm';
 import { installTrainingConv } from './trainingConv';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { wasmThreads, withWasmThreads } from './wasmThreads';
+import { wasmLoops } from './wasmLoops';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** What the lab shows in its backend badge; plain JSON, sent from the Worker to the UI. */
 export interface BackendReport extends BackendChoice {
@@ -22,6 +24,11 @@ export interface BackendReport extends BackendChoice {
   readonly software: boolean;
   /** Every backend as probed, with the reason for each unavailable one. */
   readonly probes: BackendProbes;
+  /**
+   * wasm only: where the training kernels' data-movement loops run: 'wasm' (the lab's own module on tfjs's
+   * memory, wasmLoops.ts) or 'js' (the fallback, where that module cannot be made).
+   */
+  readonly trainingLoops?: 'wasm' | 'js';
 }
 
 export interface InitBackendOptions {
@@ -138,9 +145,14 @@ export async function initBackend(
     if (started && tf.getBackend() === choice.backend) {
       const probe = probes[choice.backend];
       const adapter = choice.backend === 'wasm' ? await describeWasm() : probe.description;
+      const loops =
+        choice.backend === 'wasm'
+          ? { trainingLoops: wasmLoops(tf.backend() as BackendWasm) ? ('wasm' as const) : ('js' as const) }
+          : {};
       return {
         ...choice,
         ...(firstFallback ? { fallback: firstFallback } : {}),
+        ...loops,
         adapter,
         software: probe.software,
         probes,

@@ -761,8 +761,13 @@ const made = new WeakMap<object, WasmLoops | null>();
 
 /** The loops on this backend's memory, or null where they cannot be made (the caller keeps its JS loops). */
 export function wasmLoops(backend: BackendWasm): WasmLoops | null {
-  const module = backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory } };
-  const memory = module.asm?.memory;
+  // Emscripten exports the memory as asm.memory in tfjs's single-threaded builds; the threaded build imports a
+  // shared one, which it keeps as wasmMemory.
+  const module = backend.wasm as unknown as {
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+  };
+  const memory = module.asm?.memory ?? module.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   if (made.has(memory)) return made.get(memory) ?? null;
   let loops: WasmLoops | null;
