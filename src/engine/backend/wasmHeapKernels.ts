@@ -166,6 +166,14 @@ export interface Im2colGeometry {
   readonly kw: number;
 }
 
+/** The output columns [lo, hi) whose input column for kernel column kj, q * sw + kj - left, lies inside x. */
+function insideColumns(kj: number, info: backend_util.Conv2DInfo): [number, number] {
+  const { outWidth: ow, inWidth: w, strideWidth: sw } = info;
+  const { left } = info.padInfo;
+  const lo = Math.min(ow, Math.max(0, Math.ceil((left - kj) / sw)));
+  return [lo, Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kj) / sw) + 1))];
+}
+
 /**
  * Writes rows (ki, kj, c) x columns (n, oh, ow) of the transposed im2col matrix for images [n0, n1) from xT,
  * x transposed to [C, N, H, W] so that each row is read in runs along W.
@@ -186,9 +194,7 @@ export function fillIm2colT(
   let p = 0;
   for (let ki = 0; ki < kh; ki++) {
     for (let kj = 0; kj < kw; kj++) {
-      // The output columns whose input column, ow * sw + kj - left, lies inside x.
-      const lo = Math.min(ow, Math.max(0, Math.ceil((left - kj) / sw)));
-      const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kj) / sw) + 1));
+      const [lo, hi] = insideColumns(kj, info);
       for (let c = 0; c < cin; c++) {
         for (let img = n0; img < n1; img++) {
           for (let r = 0; r < oh; r++) {
@@ -237,8 +243,7 @@ export function fillIm2colTWasm(
   let p = cols;
   for (let ki = 0; ki < kh; ki++) {
     for (let kj = 0; kj < kw; kj++) {
-      const lo = Math.min(ow, Math.max(0, Math.ceil((left - kj) / sw)));
-      const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 + left - kj) / sw) + 1));
+      const [lo, hi] = insideColumns(kj, info);
       for (let c = 0; c < cin; c++, p += 4 * rowFloats) {
         const first = channelsLast ? n0 * h * w * cin + c : (c * n + n0) * h * w;
         loops.im2colRows(
