@@ -485,12 +485,7 @@ export class LabSession {
     // A loaded teacher's anchors stored with it (or chosen earlier) spare the pass over the training split.
     const known = current?.kind === 'loaded' ? current.loaded.anchors.get(dataset.id) : undefined;
     if (teacher && known && anchorsFit(known.anchors, dataset.train))
-      this.ood.knowAnchors(
-        teacher,
-        dataset.id,
-        known.anchors.indices,
-        known.source === 'stored' ? 'stored with the teacher' : 'chosen afresh',
-      );
+      this.ood.knowAnchors(teacher, dataset.id, known.anchors.indices, known.source);
     // Else the current teacher's anchors come from the anchor gallery's features (computed once for both).
     const chooseAnchors: AnchorChooser = async (chooser, train, progress) => {
       if (chooser.model !== current?.model)

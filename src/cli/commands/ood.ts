@@ -150,7 +150,7 @@ export async function oodCommand(options: OodOptions): Promise<string> {
         : null;
     const stored = chooserAnchors[set];
     if (teacher && stored && anchorsFit(stored, dataset.train))
-      lab.knowAnchors(teacher, dataset.id, stored.indices, 'stored with the teacher');
+      lab.knowAnchors(teacher, dataset.id, stored.indices, 'stored');
     const result = await lab.run(
       { models: [model.key], sets: [...setIds.keys()] },
       teacher && teacher !== model ? [model, teacher] : [model],

@@ -82,6 +82,13 @@ export interface OodProgress {
   readonly total: number;
 }
 
+/** Where a teacher's anchors came from: stored with it (its model.json), or chosen from a pass in this lab. */
+export type AnchorSource = 'stored' | 'chosen';
+const ANCHOR_SOURCE_TEXT: Record<AnchorSource, string> = {
+  stored: 'stored with the teacher',
+  chosen: 'chosen afresh',
+};
+
 /** Seed of the noise sets: fixed, so every model meets the same noise. */
 const NOISE_SEED = 0;
 /** Image cap of the built-in sets: the full test split's size. */
@@ -94,8 +101,8 @@ export class OodLab {
   private uploadCount = 0;
   private mnistBytes: Uint8Array | null = null;
   private readonly outputs = new Map<string, ImageScores>();
-  /** Anchors of models without their own, by chooser key and dataset id, with how they were had, in words. */
-  private readonly teacherAnchors = new Map<string, { indices: readonly number[]; source: string }>();
+  /** Anchors of models without their own, by chooser key and dataset id, with how they were had. */
+  private readonly teacherAnchors = new Map<string, { indices: readonly number[]; source: AnchorSource }>();
   private running = false;
   private cancelRequested = false;
 
@@ -108,7 +115,7 @@ export class OodLab {
    * Anchors already known for `chooser` on a dataset (stored with the teacher), so that a run does not choose
    * them again with a pass over every training image; `source` says where they came from.
    */
-  knowAnchors(chooser: OodModel, datasetId: string, indices: readonly number[], source: string): void {
+  knowAnchors(chooser: OodModel, datasetId: string, indices: readonly number[], source: AnchorSource): void {
     this.teacherAnchors.set(`${chooser.key}|${datasetId}`, { indices, source });
   }
 
@@ -238,7 +245,7 @@ export class OodLab {
           });
           if (stop()) throw new OodCancelled();
           done = base + dataset.train.count;
-          this.teacherAnchors.set(key, { indices, source: 'chosen afresh' });
+          this.teacherAnchors.set(key, { indices, source: 'chosen' });
         }
         return indices;
       };
@@ -308,7 +315,7 @@ export class OodLab {
     if (model.ownAnchors)
       return `its own AKD anchors (${model.ownAnchors.length}, unmasked, through its features)`;
     const known = this.teacherAnchors.get(`${(teacher ?? model).key}|${dataset.id}`);
-    const count = `${known?.indices.length ?? 0}, ${known?.source ?? 'not chosen yet'}`;
+    const count = `${known?.indices.length ?? 0}, ${known ? ANCHOR_SOURCE_TEXT[known.source] : 'not chosen yet'}`;
     return teacher
       ? `1 per class by centrality of the teacher's features over the training split (${count}), through this model's features`
       : `1 per class by centrality of this model's own features over the training split (${count}; no teacher loaded)`;
