@@ -9,6 +9,8 @@
 import {
   backend_util,
   BatchMatMul,
+  Conv2D,
+  FusedConv2D,
   Cast,
   type CastAttrs,
   type CastInputs,
@@ -41,6 +43,7 @@ import { conv2DInputGradPhases } from './convInputGradPhases';
 import { BACKEND, composite, type KernelScope } from './kernelScope';
 import { heapKernels } from './wasmHeapKernels';
 import { transposingBatchMatMul } from './wasmMatMul';
+import { winogradConv2D, winogradFusedConv2D } from './winogradConv';
 
 type Shape4 = [number, number, number, number];
 type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
@@ -384,6 +387,8 @@ const KERNELS: ReadonlyArray<{ name: string; kernelFunc: KernelFunc; mode: Mode 
   { name: Identity, kernelFunc: identity, mode: 'wrap' },
   { name: Cast, kernelFunc: cast, mode: 'wrap' },
   { name: BatchMatMul, kernelFunc: transposingBatchMatMul(() => original(BatchMatMul)), mode: 'wrap' },
+  { name: Conv2D, kernelFunc: winogradConv2D(() => original(Conv2D)), mode: 'wrap' },
+  { name: FusedConv2D, kernelFunc: winogradFusedConv2D(() => original(FusedConv2D)), mode: 'wrap' },
 ];
 
 const registeredHere = new Set<string>();

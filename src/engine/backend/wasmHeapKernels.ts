@@ -22,6 +22,7 @@ import {
 import { canUseShifted, conv2DFilterGradShifted } from './convFilterGradShifted';
 import { composite, heapF32, wasmBackendOf } from './kernelScope';
 import { heapAddress, type WasmLoops, wasmLoops } from './wasmLoops';
+import { winogradFilterGrad, winogradFilterGradApplies } from './winogradFilterGrad';
 
 type Shape4 = [number, number, number, number];
 
@@ -296,8 +297,9 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const chunk = Math.max(1, Math.floor(MAX_IM2COL_FLOATS / (k * perImage)));
   const wasm = wasmBackendOf(backend);
 
-  if (canUseShifted(info)) return composite(backend, (s) => conv2DFilterGradShifted(s, backend, x, dy, info));
   const loops = wasmLoops(wasm);
+  if (loops != null && winogradFilterGradApplies(info)) return winogradFilterGrad(wasm, loops, x, dy, info);
+  if (canUseShifted(info)) return composite(backend, (s) => conv2DFilterGradShifted(s, backend, x, dy, info));
   return composite(backend, (s) => {
     // x transposed to [C, N, H, W], except for the wasm loop's gather (see fillIm2colTWasm).
     const gather = loops != null && (info.strideHeight > 1 || info.strideWidth > 1);

@@ -6,7 +6,8 @@
  * memory.fill) and SIMD, which the engines that run tfjs-backend-wasm's SIMD build (XNNPACK's fast path)
  * have. Where it cannot be made (no memory to import, an engine without SIMD or bulk memory), `wasmLoops`
  * returns null and the callers keep their JS loops. The loops: wasmCopyLoops.ts, wasmMaxPoolLoops.ts,
- * wasmChannelSums.ts.
+ * wasmChannelSums.ts, wasmWinogradLoops.ts,
+ * wasmWinogradGradLoops.ts.
  *
  * im2colRows(dst, src, images, oh, ow, h, w, sh, step, rowOff, colOff, lo, hi, pix): for one row (ki, kj, c)
  * of a transposed im2col matrix, writes images x oh x ow floats at dst: for image m, output row r and column
@@ -19,6 +20,8 @@ import { assembleModule } from './wasmAssembler';
 import { channelSumsBody } from './wasmChannelSums';
 import { copyRunsBody, gatherRunsBody, im2colRowsBody } from './wasmCopyLoops';
 import { maxPool2Grad4Body, maxPool2GradBody } from './wasmMaxPoolLoops';
+import { transpose4Body, winogradGradFilterBody, winogradGradTilesBody } from './wasmWinogradGradLoops';
+import { winogradFilterBody, winogradInputBody, winogradOutputBody } from './wasmWinogradLoops';
 
 /** The module's functions, in export order (wasmAssembler.ts makes the bytes). */
 const moduleBytes = (shared: boolean) =>
@@ -30,6 +33,12 @@ const moduleBytes = (shared: boolean) =>
       channelSumsBody(),
       gatherRunsBody(),
       maxPool2Grad4Body(),
+      winogradFilterBody(),
+      winogradInputBody(),
+      winogradOutputBody(),
+      winogradGradTilesBody(),
+      transpose4Body(),
+      winogradGradFilterBody(),
     ],
     shared,
   );
@@ -80,6 +89,23 @@ export interface WasmLoops {
     second: number,
     blockRows: number,
   ): void;
+  /** wasmWinogradLoops.ts says what the three do. */
+  winogradFilter(g: number, u: number, cin: number, cout: number): void;
+  winogradInput(xp: number, v: number, n: number, th: number, tw: number, c: number): void;
+  winogradOutput(
+    table: number,
+    y: number,
+    bias: number,
+    n: number,
+    th: number,
+    tw: number,
+    k: number,
+    relu: number,
+  ): void;
+  /** wasmWinogradGradLoops.ts says what these do. */
+  winogradGradTiles(dy: number, w: number, n: number, th: number, tw: number, k: number): void;
+  transpose4(src: number, dst: number, rows: number, cols: number, count: number): void;
+  winogradGradFilter(table: number, dw: number, c: number, k: number, add: number): void;
 }
 
 const made = new WeakMap<object, WasmLoops | null>();

@@ -1,0 +1,208 @@
+import * as tf from '@tensorflow/tfjs-core';
+// See wasmGradients.test.ts: this import must stay below the tfjs-core one.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { heapAddress, wasmLoops } from './wasmLoops';
+import { registerWasmGradientKernels } from './wasmGradients';
+import { MAX_WINOGRAD_FLOATS, MIN_WINOGRAD_CHANNELS, useWinograd, winogradCalls } from './winogradConv';
+import { MIN_FILTER_GRAD_CHANNELS } from './winogradFilterGrad';
+
+type Backend = 'cpu' | 'wasm';
+type Shape4 = [number, number, number, number];
+
+async function readOn(name: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
+  const outs = tf.tidy(fn);
+  const data = outs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outs);
+  return data;
+}
+
+/** Uniform in [-1, 1) from a fixed linear congruential sequence. */
+function values(size: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  return Float32Array.from({ length: size }, () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return (a / 4294967296) * 2 - 1;
+  });
+}
+
+const tensor = (shape: number[], seed: number) =>
+  tf.tensor(
+    values(
+      shape.reduce((p, d) => p * d, 1),
+      seed,
+    ),
+    shape,
+  );
+
+/** Largest |a - b| relative to the largest |a|: the direct sum's rounding is the reference. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
+    max = Math.max(max, d);
+    scale = Math.max(scale, Math.abs(a[i]!));
+  }
+  expect(scale).toBeGreaterThan(0.1);
+  return max / scale;
+}
+
+/** F(2x2, 3x3) adds a few terms before multiplying, so its rounding is not the direct sum's; 1e-5 bounds it. */
+const TOLERANCE = 1e-5;
+
+/**
+ * `runs`: how many kernels of a case go by F(2x2, 3x3): the forward conv twice (once more inside tf.grads),
+ * the input gradient where k >= MIN_WINOGRAD_CHANNELS (it is a conv of dy, k channels in), the filter
+ * gradient where the channels reach MIN_FILTER_GRAD_CHANNELS and the tiles per image divide by 4.
+ */
+const CASES: { x: Shape4; k: number; runs: number }[] = [
+  { x: [2, 8, 8, MIN_WINOGRAD_CHANNELS], k: 8, runs: 2 },
+  { x: [3, 4, 6, 36], k: 12, runs: 2 },
+  { x: [1, 2, 2, 64], k: 4, runs: 2 },
+  { x: [2, 4, 8, MIN_FILTER_GRAD_CHANNELS], k: 40, runs: 4 },
+];
+
+describe('Winograd F(2x2, 3x3) convolution on wasm', () => {
+  beforeAll(() => {
+    registerWasmGradientKernels();
+  });
+
+  it.each(CASES)(
+    'conv2d, its input gradient and its filter gradient match cpu: %j',
+    async ({ x: xs, k, runs }) => {
+      const run = () => {
+        const x = tensor(xs, 1) as tf.Tensor4D;
+        const f = tensor([3, 3, xs[3], k], 2) as tf.Tensor4D;
+        const weights = tensor([xs[0], xs[1], xs[2], k], 3);
+        const loss = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), weights));
+        const [dx, df] = tf.grads(loss)([x, f]);
+        return [tf.conv2d(x, f, 1, 'same'), dx!, df!];
+      };
+      const cpu = await readOn('cpu', run);
+      const before = winogradCalls();
+      const wasm = await readOn('wasm', run);
+      expect(winogradCalls() - before).toBe(runs);
+      cpu.forEach((c, i) => expect(relativeError(c, wasm[i]!)).toBeLessThanOrEqual(TOLERANCE));
+    },
+  );
+
+  it.each([
+    ['relu', true],
+    ['linear', true],
+    ['relu', false],
+  ] as const)('fused conv2d with %s, bias %s, matches cpu', async (activation, withBias) => {
+    const run = () => [
+      tf.fused.conv2d({
+        x: tensor([2, 6, 4, 32], 4) as tf.Tensor4D,
+        filter: tensor([3, 3, 32, 16], 5) as tf.Tensor4D,
+        strides: 1,
+        pad: 'same',
+        bias: withBias ? tensor([16], 6) : undefined,
+        activation,
+      }),
+    ];
+    const [cpu] = await readOn('cpu', run);
+    const before = winogradCalls();
+    const [wasm] = await readOn('wasm', run);
+    expect(winogradCalls() - before).toBe(1);
+    expect(relativeError(cpu!, wasm!)).toBeLessThanOrEqual(TOLERANCE);
+    if (activation === 'relu') expect(Math.min(...wasm!)).toBe(0);
+  });
+
+  it('leaves convolutions it does not cover to wasm (odd sides, stride 2, few channels, 5x5)', async () => {
+    const runs = [
+      () =>
+        tf.conv2d(
+          tensor([1, 5, 6, 32], 7) as tf.Tensor4D,
+          tensor([3, 3, 32, 4], 8) as tf.Tensor4D,
+          1,
+          'same',
+        ),
+      () =>
+        tf.conv2d(
+          tensor([1, 6, 6, 32], 7) as tf.Tensor4D,
+          tensor([3, 3, 32, 4], 8) as tf.Tensor4D,
+          2,
+          'same',
+        ),
+      () =>
+        tf.conv2d(
+          tensor([1, 6, 6, 16], 7) as tf.Tensor4D,
+          tensor([3, 3, 16, 4], 8) as tf.Tensor4D,
+          1,
+          'same',
+        ),
+      () =>
+        tf.conv2d(
+          tensor([1, 6, 6, 32], 7) as tf.Tensor4D,
+          tensor([5, 5, 32, 4], 8) as tf.Tensor4D,
+          1,
+          'same',
+        ),
+      () =>
+        tf.conv2d(
+          tensor([1, 6, 6, 32], 7) as tf.Tensor4D,
+          tensor([3, 3, 32, 4], 8) as tf.Tensor4D,
+          1,
+          'valid',
+        ),
+    ];
+    for (const run of runs) {
+      const [cpu] = await readOn('cpu', () => [run()]);
+      const before = winogradCalls();
+      const [wasm] = await readOn('wasm', () => [run()]);
+      expect(winogradCalls()).toBe(before);
+      expect(relativeError(cpu!, wasm!)).toBeLessThanOrEqual(TOLERANCE);
+    }
+  });
+
+  it('splits a batch whose transforms exceed MAX_WINOGRAD_FLOATS into chunks of images, and sums dW over them', async () => {
+    // 16 x 8 x 8 x 256 floats per image: 40 images make 2 chunks, for the conv and for its filter gradient.
+    const xs: Shape4 = [40, 16, 16, 256];
+    expect(16 * 8 * 8 * 256 * xs[0]).toBeGreaterThan(MAX_WINOGRAD_FLOATS);
+    const run = () => {
+      const x = tensor(xs, 9) as tf.Tensor4D;
+      const f = tensor([3, 3, 256, 8], 10) as tf.Tensor4D;
+      const weights = tensor([40, 16, 16, 8], 11);
+      const loss = (b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, b as tf.Tensor4D, 1, 'same'), weights));
+      return [tf.conv2d(x, f, 1, 'same'), tf.grad(loss)(f)];
+    };
+    // Against wasm's direct conv and im2col filter gradient (cpu takes half a minute here; the small cases
+    // above tie both paths to cpu).
+    useWinograd(false);
+    let direct: Float32Array[];
+    try {
+      direct = await readOn('wasm', run);
+    } finally {
+      useWinograd(true);
+    }
+    const before = winogradCalls();
+    const wasm = await readOn('wasm', run);
+    expect(winogradCalls() - before).toBe(3);
+    direct.forEach((d, i) => expect(relativeError(d, wasm[i]!)).toBeLessThanOrEqual(TOLERANCE));
+  });
+});
+
+describe('transpose4 (the wasm loop the filter gradient transposes with)', () => {
+  it('writes each [rows, cols] matrix transposed', async () => {
+    await tf.setBackend('wasm');
+    const wasm = tf.backend() as BackendWasm;
+    const loops = wasmLoops(wasm);
+    expect(loops).not.toBeNull();
+    const [rows, cols, count] = [8, 12, 2];
+    const src = tf.tensor(values(rows * cols * count, 12), [count, rows, cols]);
+    const dst = tf.zeros([count, cols, rows]);
+    loops!.transpose4(heapAddress(wasm, src.dataId), heapAddress(wasm, dst.dataId), rows, cols, count);
+    const expected = tf.transpose(src, [0, 2, 1]);
+    expect(Array.from(dst.dataSync())).toEqual(Array.from(expected.dataSync()));
+    tf.dispose([src, dst, expected]);
+  });
+});

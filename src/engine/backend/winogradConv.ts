@@ -1,0 +1,207 @@
+/**
+ * 3x3 stride-1 'same' convolutions on wasm by Winograd's F(2x2, 3x3) (docs/design.md §5, wasm training
+ * kernels): each 2x2 output block of a channel pair is A^T [(G g G^T) . (B^T d B)] A over a 4x4 input tile d,
+ * so across channels the work is 16 matrix products [tiles, cin] x [cin, cout] (XNNPACK's fully-connected
+ * operator) between three cheap transforms (wasmWinogradLoops.ts): 16 multiplies per 2x2 block where the
+ * direct convolution does 36. It takes over wasm's Conv2D and FusedConv2D (bias, ReLU) where it applies: the
+ * forward pass of VGG and ResNet stages, the frozen teacher's pass, and the stride-1 input gradient, which
+ * wasmGradients.ts computes as such a Conv2D. Everything else runs wasm's own kernel. The rounding differs from
+ * the direct sum's (the transforms add a few terms first); tested against the cpu backend.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import {
+  backend_util,
+  type Conv2DAttrs,
+  type Conv2DInputs,
+  type FusedConv2DAttrs,
+  type FusedConv2DInputs,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { heapF32, KernelScope, wasmBackendOf, withAlias } from './kernelScope';
+import { heapAddress, type WasmLoops, wasmLoops } from './wasmLoops';
+
+type Shape4 = [number, number, number, number];
+
+/** Largest transformed input or product set held at once (floats): 32 MiB; bigger batches go in chunks of images. */
+export const MAX_WINOGRAD_FLOATS = 1 << 23;
+
+/**
+ * Below this many input channels the products are too thin (XNNPACK's rate falls with the inner dimension)
+ * for 16 of them and the transforms to beat one direct convolution (measured on this project's machine:
+ * VGG-Fast's 32-channel stage gains, ResNet-8's 16-channel one does not).
+ */
+export const MIN_WINOGRAD_CHANNELS = 32;
+
+/**
+ * Whether F(2x2, 3x3) computes this convolution here: 3x3, stride 1, 'same', even map sides, channels by 4, at
+ * least `minChannels` input channels.
+ */
+export function winogradApplies(info: backend_util.Conv2DInfo, minChannels = MIN_WINOGRAD_CHANNELS): boolean {
+  const { padInfo } = info;
+  return (
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    padInfo.top === 1 &&
+    padInfo.bottom === 1 &&
+    padInfo.left === 1 &&
+    padInfo.right === 1 &&
+    info.outHeight === info.inHeight &&
+    info.outWidth === info.inWidth &&
+    info.inHeight % 2 === 0 &&
+    info.inWidth % 2 === 0 &&
+    info.dataFormat === 'channelsLast' &&
+    info.inChannels % 4 === 0 &&
+    info.outChannels % 4 === 0 &&
+    info.inChannels >= minChannels &&
+    enabled
+  );
+}
+
+let calls = 0;
+let enabled = true;
+
+/** Turns the path off and on (profiling scripts compare it with wasm's direct convolution); on by default. */
+export function useWinograd(on: boolean): void {
+  enabled = on;
+}
+
+/** How many convolutions and filter gradients have run by F(2x2, 3x3) so far: tests tell by it that the path was taken. */
+export const winogradCalls = () => calls;
+
+/** Counts one run of the path (winogradFilterGrad.ts counts its own). */
+export function countWinogradCall(): void {
+  calls++;
+}
+
+/** conv(x, filter) (+ bias, then ReLU when asked) by F(2x2, 3x3), in chunks of images. */
+function winogradConv(
+  wasm: BackendWasm,
+  loops: WasmLoops,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  relu: boolean,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: k } = info;
+  const th = h / 2,
+    tw = w / 2;
+  const chunk = Math.max(1, Math.min(n, Math.floor(MAX_WINOGRAD_FLOATS / (16 * th * tw * Math.max(c, k)))));
+  const at = (t: TensorInfo) => heapAddress(wasm, t.dataId);
+  const out = wasm.makeOutput([n, h, w, k], 'float32');
+  countWinogradCall();
+  const filters = new KernelScope(wasm);
+  try {
+    const u = filters.output([16, c, k]);
+    loops.winogradFilter(at(filter), at(u), c, k);
+    for (let first = 0; first < n; first += chunk) {
+      const images = Math.min(chunk, n - first);
+      const tiles = images * th * tw;
+      const s = new KernelScope(wasm);
+      try {
+        const xs = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
+          s.run(
+            'PadV2',
+            { x: part },
+            {
+              paddings: [
+                [0, 0],
+                [1, 1],
+                [1, 1],
+                [0, 0],
+              ],
+              constantValue: 0,
+            },
+          ),
+        );
+        const v = s.output([16, tiles, c]);
+        loops.winogradInput(at(xs), at(v), images, th, tw, c);
+        const products = Array.from({ length: 16 }, (_, xi) =>
+          withAlias(wasm, v, xi * tiles * c, [1, tiles, c], (a) =>
+            withAlias(wasm, u, xi * c * k, [1, c, k], (b) =>
+              s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }),
+            ),
+          ),
+        );
+        // The products' addresses as i32s, written after the last allocation (views detach when the heap grows).
+        const table = s.output([16]);
+        const view = heapF32(wasm, table);
+        new Int32Array(view.buffer, view.byteOffset, 16).set(products.map(at));
+        const y = at(out) + 4 * first * h * w * k;
+        loops.winogradOutput(at(table), y, bias ? at(bias) : 0, images, th, tw, k, relu ? 1 : 0);
+      } finally {
+        s.disposeAllBut(undefined);
+      }
+    }
+  } catch (error) {
+    wasm.disposeData(out.dataId);
+    throw error;
+  } finally {
+    filters.disposeAllBut(undefined);
+  }
+  return out;
+}
+
+function convInfo(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs | FusedConv2DAttrs) {
+  return backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filter.shape as Shape4,
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'),
+  );
+}
+
+const float32 = (...ts: (TensorInfo | undefined)[]) => ts.every((t) => t == null || t.dtype === 'float32');
+
+/** wasm's Conv2D, by F(2x2, 3x3) where that applies; `original` returns wasm's own. */
+export function winogradConv2D(original: () => KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, filter } = args.inputs as Conv2DInputs;
+    // Kernel attrs arrive as the untyped NamedAttrMap; tfjs-core's conv2d op fills exactly these.
+    const attrs = args.attrs as unknown as Conv2DAttrs;
+    const wasm = wasmBackendOf(args.backend);
+    const loops = wasmLoops(wasm);
+    if (x == null || filter == null || loops == null || x.shape.length !== 4 || !float32(x, filter)) {
+      return original()(args);
+    }
+    const info = convInfo(x, filter, attrs);
+    if (!winogradApplies(info)) return original()(args);
+    return winogradConv(wasm, loops, x, filter, undefined, false, info);
+  };
+}
+
+/** wasm's FusedConv2D with no activation or ReLU, by F(2x2, 3x3) where that applies; `original` returns wasm's own. */
+export function winogradFusedConv2D(original: () => KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as FusedConv2DInputs;
+    // See winogradConv2D: the fused conv2d op fills exactly these.
+    const attrs = args.attrs as unknown as FusedConv2DAttrs;
+    const wasm = wasmBackendOf(args.backend);
+    const loops = wasmLoops(wasm);
+    const activation = attrs.activation ?? 'linear';
+    if (
+      x == null ||
+      filter == null ||
+      loops == null ||
+      preluActivationWeights != null ||
+      (activation !== 'linear' && activation !== 'relu') ||
+      x.shape.length !== 4 ||
+      !float32(x, filter, bias)
+    ) {
+      return original()(args);
+    }
+    const info = convInfo(x, filter, attrs);
+    const biasFits = bias == null || bias.shape.reduce((p, d) => p * d, 1) === info.outChannels;
+    if (!biasFits || !winogradApplies(info)) return original()(args);
+    return winogradConv(wasm, loops, x, filter, bias, activation === 'relu', info);
+  };
+}
