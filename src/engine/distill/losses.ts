@@ -150,6 +150,12 @@ export function pktLoss(studentFeatures: tf.Tensor2D, teacherFeatures: tf.Tensor
 /**
  * Anchor-based KD: the KL term SUMMED over batch x batch (L1), batch x anchors (L2) and anchors x batch (L3),
  * each side against its own anchor features; `total` = lambda1 * L1 + (1 - lambda2) * L2 + lambda2 * L3.
+ *
+ * The values are those of the formulas above, and so is the gradient with respect to the student's features and
+ * anchor features (to ~1e-6, akdLoss.test.ts), but the gradient is written out (akdTermsWithGradient) instead of
+ * taped op by op: autodiff of the formulas ran 417 kernels per forward and backward, mostly per-op overhead on
+ * [64, 64] and [64, 10] tensors; this runs 133. The teacher's features are constants here (no gradient flows to
+ * them), as they are in every method.
  */
 export function akdLoss(
   studentFeatures: tf.Tensor2D,
@@ -165,20 +171,122 @@ export function akdLoss(
   expectSameRows('student and teacher features', studentFeatures, teacherFeatures);
   expectSameRows('student and teacher anchor features', studentAnchorFeatures, teacherAnchorFeatures);
   return tf.tidy(() => {
-    const sumKl = (pTeacher: tf.Tensor2D, pStudent: tf.Tensor2D) =>
-      tf.sum(klTerms(pTeacher, pStudent)) as tf.Scalar;
-
-    const l1 = sumKl(
-      rowNormalise(cosineKernel(teacherFeatures, teacherFeatures)),
-      rowNormalise(cosineKernel(studentFeatures, studentFeatures)),
+    const terms = akdTermsWithGradient(teacherFeatures, teacherAnchorFeatures)(
+      studentFeatures,
+      studentAnchorFeatures,
     );
-    const kStudent = cosineKernel(studentFeatures, studentAnchorFeatures);
-    const kTeacher = cosineKernel(teacherFeatures, teacherAnchorFeatures);
-    const l2 = sumKl(rowNormalise(kTeacher), rowNormalise(kStudent));
-    const l3 = sumKl(rowNormalise(tf.transpose(kTeacher)), rowNormalise(tf.transpose(kStudent)));
-
-    const total = tf.addN([tf.mul(l1, lambda1), tf.mul(l2, 1 - lambda2), tf.mul(l3, lambda2)]) as tf.Scalar;
+    const [l1, l2, l3] = tf.unstack(terms) as [tf.Scalar, tf.Scalar, tf.Scalar];
+    const total = tf.sum(tf.mul(terms, tf.tensor1d([lambda1, 1 - lambda2, lambda2]))) as tf.Scalar;
     return { l1, l2, l3, total };
+  });
+}
+
+/** Unit rows (l2NormaliseRows) and what the gradient needs of them. */
+function unitRows(x: tf.Tensor2D) {
+  const squaredNorm = tf.sum(tf.square(x), 1, true);
+  const inverseNorm = tf.rsqrt(tf.maximum(squaredNorm, NORM_EPS * NORM_EPS));
+  // 1 where the norm is above the floor (tfjs' Maximum passes the gradient to its first input on ties).
+  const aboveFloor = tf.cast(tf.greaterEqual(squaredNorm, NORM_EPS * NORM_EPS), 'float32');
+  return { unit: tf.mul(x, inverseNorm) as tf.Tensor2D, inverseNorm, aboveFloor };
+}
+
+/**
+ * Gradient of x -> l2NormaliseRows(x) given dUnit: inverseNorm * (dUnit - unit * rowdot(dUnit, unit)) where the
+ * norm is above the floor, inverseNorm * dUnit where it is floored (a constant divisor there).
+ */
+function unitRowsGradient(
+  dUnit: tf.Tensor2D,
+  { unit, inverseNorm, aboveFloor }: ReturnType<typeof unitRows>,
+): tf.Tensor2D {
+  const along = tf.mul(tf.sum(tf.mul(dUnit, unit), 1, true), aboveFloor);
+  return tf.mul(tf.sub(dUnit, tf.mul(unit, along)), inverseNorm);
+}
+
+/**
+ * [L1, L2, L3] as one [3] tensor of (studentFeatures, studentAnchorFeatures), with its gradient written out.
+ *
+ * Forward, as the module's conventions say. The kernels' "/ 2" is left out: both the entries and the row (or
+ * column) sums are then exactly twice as large (a power of two), so every row-normalised distribution is
+ * bit-identical. L3's anchors x batch kernel is the batch x anchors one normalised by columns (the KL sum over
+ * all entries does not depend on the layout).
+ *
+ * Backward, for one KL sum L = sum Q log1p((Q - P) / (P + eps)) with P = K / rowsum(K):
+ *   dL/dP = -Q / (P + eps),  dL/dK = (dL/dP - rowsum(dL/dP * P)) / rowsum(K)   (columns alike for L3),
+ * then through the cosine products (dU = (dK + dK^T) U for U U^T; dU = dK V and dV = dK^T U for U V^T) and the
+ * row normalisation (unitRowsGradient).
+ */
+function akdTermsWithGradient(teacherFeatures: tf.Tensor2D, teacherAnchorFeatures: tf.Tensor2D) {
+  // customGrad's callback takes (...inputs, save) as one list of Tensor | GradSaveFunc.
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [studentFeatures, studentAnchorFeatures, save] = args as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.GradSaveFunc,
+    ];
+    const batchKernel = (unit: tf.Tensor2D) => tf.add(tf.matMul(unit, unit, false, true), 1) as tf.Tensor2D;
+    const anchorKernel = (unit: tf.Tensor2D, anchorUnit: tf.Tensor2D) =>
+      tf.add(tf.matMul(unit, anchorUnit, false, true), 1) as tf.Tensor2D;
+    const byRows = (k: tf.Tensor2D) => tf.sum(k, 1, true);
+    const byColumns = (k: tf.Tensor2D) => tf.sum(k, 0, true);
+    const klSum = (pTeacher: tf.Tensor2D, pStudent: tf.Tensor2D) => tf.sum(klTerms(pTeacher, pStudent));
+
+    const teacherUnit = l2NormaliseRows(teacherFeatures);
+    const teacherAnchorUnit = l2NormaliseRows(teacherAnchorFeatures);
+    const student = unitRows(studentFeatures);
+    const anchors = unitRows(studentAnchorFeatures);
+
+    const kTeacherBatch = batchKernel(teacherUnit);
+    const q1 = tf.div(kTeacherBatch, byRows(kTeacherBatch)) as tf.Tensor2D;
+    const kStudentBatch = batchKernel(student.unit);
+    const rowSums1 = byRows(kStudentBatch);
+    const p1 = tf.div(kStudentBatch, rowSums1) as tf.Tensor2D;
+
+    const kTeacherAnchors = anchorKernel(teacherUnit, teacherAnchorUnit);
+    const q2 = tf.div(kTeacherAnchors, byRows(kTeacherAnchors)) as tf.Tensor2D;
+    const q3 = tf.div(kTeacherAnchors, byColumns(kTeacherAnchors)) as tf.Tensor2D;
+    const kStudentAnchors = anchorKernel(student.unit, anchors.unit);
+    const rowSums2 = byRows(kStudentAnchors);
+    const columnSums3 = byColumns(kStudentAnchors);
+    const p2 = tf.div(kStudentAnchors, rowSums2) as tf.Tensor2D;
+    const p3 = tf.div(kStudentAnchors, columnSums3) as tf.Tensor2D;
+
+    const value = tf.stack([klSum(q1, p1), klSum(q2, p2), klSum(q3, p3)]);
+    // prettier-ignore
+    save([
+      student.unit, student.inverseNorm, student.aboveFloor, anchors.unit, anchors.inverseNorm, anchors.aboveFloor,
+      q1, p1, rowSums1, q2, p2, rowSums2, q3, p3, columnSums3,
+    ]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sUnit, sInverse, sAbove, aUnit, aInverse, aAbove, ...kl] = saved as tf.Tensor2D[];
+      const [sq1, sp1, sRows1, sq2, sp2, sRows2, sq3, sp3, sColumns3] = kl as tf.Tensor2D[];
+      const [w1, w2, w3] = tf.unstack(dy);
+      // dL/dK of w * sum KL(Q || K / sums(K)), sums along `axis` (1: rows, 0: columns).
+      const kernelGradient = (
+        w: tf.Tensor,
+        q: tf.Tensor2D,
+        p: tf.Tensor2D,
+        sums: tf.Tensor2D,
+        axis: 0 | 1,
+      ) => {
+        const dP = tf.mul(tf.div(q, tf.add(p, KL_EPS)), tf.neg(w!));
+        return tf.div(tf.sub(dP, tf.sum(tf.mul(dP, p), axis, true)), sums) as tf.Tensor2D;
+      };
+      const dBatch = kernelGradient(w1!, sq1!, sp1!, sRows1!, 1);
+      const dAnchors = tf.add(
+        kernelGradient(w2!, sq2!, sp2!, sRows2!, 1),
+        kernelGradient(w3!, sq3!, sp3!, sColumns3!, 0),
+      ) as tf.Tensor2D;
+      const dStudentUnit = tf.add(
+        tf.matMul(tf.add(dBatch, tf.transpose(dBatch)), sUnit!),
+        tf.matMul(dAnchors, aUnit!),
+      ) as tf.Tensor2D;
+      const dAnchorUnit = tf.matMul(dAnchors, sUnit!, true, false) as tf.Tensor2D;
+      return [
+        unitRowsGradient(dStudentUnit, { unit: sUnit!, inverseNorm: sInverse!, aboveFloor: sAbove! }),
+        unitRowsGradient(dAnchorUnit, { unit: aUnit!, inverseNorm: aInverse!, aboveFloor: aAbove! }),
+      ];
+    };
+    return { value, gradFunc };
   });
 }
 
