@@ -2,12 +2,23 @@
  * akdLoss's written-out gradient (losses.ts akdTermsWithGradient) against autodiff of the formulas it replaced:
  * the loss terms and the gradients with respect to the student's features and anchor features agree to 1e-5
  * relative, at the students' shapes (cnn-small: 1024-dim features, resnet8: 64), on the PyTorch reference
- * cases, with a zero feature row, and for any weighting of the three terms (the custom gradient's dy).
+ * cases, with a zero feature row, and for any weighting of the three terms (the custom gradient's dy); and a
+ * whole AKD step (the method's loss) equals CE + weight * L_AKD of the formulas, terms and gradients to the
+ * student's weights and the masks, for cnn-small and resnet8.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/initBackend';
+import { IMAGE_BYTES, type ImageSplit } from '../data/cifar10';
+import { findPreset } from '../models/presets';
+import { makeBatch } from '../training/batches';
+import { recordImages } from './anchors';
+import { freezeTeacher } from './frozenTeacher';
 import { type AkdLossTerms, type AkdOptions, akdLoss, cosineKernel, KL_EPS, rowNormalise } from './losses';
+import { stopGradient } from './method';
+import { akdMethod } from './methods/akd';
+import { labelledCrossEntropy } from './methods/compose';
+import { upsampleMasks } from './resize';
 import reference from './reference/losses-and-metrics.json';
 
 const TOLERANCE = 1e-5;
@@ -195,3 +206,124 @@ describe.each(['cpu', 'wasm'] as const)(
     });
   },
 );
+
+describe('an AKD step (wasm) = CE + weight * L_AKD of the formulas, as akd.ts composes them', () => {
+  const BATCH = 12;
+  const WEIGHT_DECAY = 5e-4;
+  const count = 40;
+  const pixels = new Uint8Array(count * IMAGE_BYTES);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 2654435761) >>> 24;
+  const train: ImageSplit = {
+    images: pixels,
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 10),
+    count,
+  };
+  const indices = Array.from({ length: BATCH }, (_, i) => (i * 7) % count);
+
+  beforeAll(async () => {
+    expect((await initBackend('wasm')).backend).toBe('wasm');
+  });
+
+  it.each(['cnn-small', 'resnet8'])(
+    '%s: terms, and gradients to every student weight and the masks',
+    async (preset) => {
+      const student = findPreset(preset).build(1);
+      const teacher = findPreset('vgg-fast').build(2);
+      const instance = await akdMethod.create(
+        {
+          student,
+          teacher,
+          train,
+          seed: 1,
+          batchSize: BATCH,
+          labelledFraction: 1,
+          weightDecay: WEIGHT_DECAY,
+        },
+        {},
+      );
+      const masks = instance.extra.ownGroups![0]!.variables[0]!;
+      // Masks away from their initial ones, so that their gradient goes through a real upsampling.
+      masks.assign(tf.randomUniform(masks.shape, 0.5, 1.5, 'float32', 7));
+      const variables = [...student.trainableWeights.map((w) => w.read() as tf.Variable), masks];
+      const images = tf.tensor4d(makeBatch(train, indices), [BATCH, 32, 32, 3]);
+      const labels = tf.tensor1d(
+        indices.map((i) => train.labels[i]!),
+        'int32',
+      );
+      const { anchors } = await instance.anchorMasks!();
+      const anchorImages = recordImages(train, anchors.indices);
+      const teacherAnchorFeatures = (
+        teacher.apply(anchorImages, { training: false }) as tf.Tensor[]
+      )[1] as tf.Tensor2D;
+      const frozen = freezeTeacher(teacher);
+      const kernels = student.trainableWeights
+        .filter((w) => w.originalName.endsWith('/kernel'))
+        .map((w) => w.read());
+
+      const step = (objective: () => Record<string, tf.Scalar>) => {
+        let terms: Record<string, number> = {};
+        const { value, grads } = tf.variableGrads(() => {
+          const out = objective();
+          terms = Object.fromEntries(Object.entries(out).map(([name, t]) => [name, t.dataSync()[0]!]));
+          return out.total!;
+        }, variables);
+        const gradients = variables.map((v) => grads[v.name]!.dataSync());
+        tf.dispose([value, grads]);
+        return { terms, gradients };
+      };
+      const got = step(() => {
+        const { terms } = instance.loss({ images, labels, indices, training: true });
+        return { ...terms } as Record<string, tf.Scalar>;
+      });
+      // The formulas' step; `scale` multiplies the student's features and anchor features before the loss (the
+      // cosine kernels are the same in exact arithmetic; in float32 it shows the formulas' own rounding).
+      const byFormula = (scale: number) =>
+        step(() => {
+          const studentOut = student.apply(images, { training: true }) as tf.Tensor[];
+          const teacherOut = stopGradient(() => frozen.run(images));
+          const ce = labelledCrossEntropy(studentOut[0] as tf.Tensor2D, labels, tf.ones([BATCH]));
+          const mean = stopGradient(() => tf.mean(masks, [1, 2], true));
+          const masked = tf.mul(anchorImages, upsampleMasks(tf.div(masks, mean) as tf.Tensor4D, 32));
+          const studentAnchorFeatures = (
+            student.apply(masked, { training: true }) as tf.Tensor[]
+          )[1] as tf.Tensor2D;
+          const akd = akdLossByFormula(
+            tf.mul(studentOut[1] as tf.Tensor2D, scale),
+            teacherOut[1] as tf.Tensor2D,
+            tf.mul(studentAnchorFeatures, scale),
+            teacherAnchorFeatures,
+            AUTHORS,
+          );
+          const weightDecay = tf.mul(
+            0.5 * WEIGHT_DECAY,
+            tf.addN(kernels.map((k) => tf.sum(tf.square(k)))),
+          ) as tf.Scalar;
+          const total = tf.addN([ce, tf.mul(akd.total, 10), weightDecay]) as tf.Scalar;
+          return { ce, l1: akd.l1, l2: akd.l2, l3: akd.l3, akd: akd.total, weightDecay, total };
+        });
+      const want = byFormula(1);
+      const wantRescaled = byFormula(3);
+
+      expect(Object.keys(got.terms).sort()).toEqual(Object.keys(want.terms).sort());
+      for (const [name, value] of Object.entries(want.terms))
+        expect(Math.abs(got.terms[name]! - value) / Math.abs(value), name).toBeLessThan(TOLERANCE);
+      // Every student weight to 1e-5 (measured: <= 2e-6). The masks' gradient sums signed pixel terms over each
+      // cell (heavy cancellation on these noise images): the formulas alone move it by 2e-5 (resnet8) to 2e-4
+      // (cnn-small) under the x3 rescaling, so there it must stay within 1e-5 or twice that spread (measured:
+      // 1.5e-5 and 6.7e-5).
+      variables.forEach((v, i) => {
+        const error = scaledError(got.gradients[i]!, want.gradients[i]!);
+        const ownSpread = scaledError(wantRescaled.gradients[i]!, want.gradients[i]!);
+        const tolerance = v === masks ? Math.max(TOLERANCE, 2 * ownSpread) : TOLERANCE;
+        expect(error, `gradient / ${v.name} (the formulas' own spread: ${ownSpread})`).toBeLessThan(
+          tolerance,
+        );
+      });
+      tf.dispose([images, labels, anchorImages, teacherAnchorFeatures]);
+      frozen.dispose();
+      instance.dispose();
+      student.dispose();
+      teacher.dispose();
+    },
+  );
+});
