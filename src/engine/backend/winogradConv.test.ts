@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { heapAddress, wasmLoops } from './wasmLoops';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { MAX_WINOGRAD_FLOATS, MIN_WINOGRAD_CHANNELS, useWinograd, winogradCalls } from './winogradConv';
-import { MIN_FILTER_GRAD_CHANNELS } from './winogradFilterGrad';
+import { MAX_FILTER_GRAD_PIXELS } from './winogradFilterGrad';
 
 type Backend = 'cpu' | 'wasm';
 type Shape4 = [number, number, number, number];
@@ -60,13 +60,17 @@ const TOLERANCE = 1e-5;
 /**
  * `runs`: how many kernels of a case go by F(2x2, 3x3): the forward conv twice (once more inside tf.grads),
  * the input gradient where k >= MIN_WINOGRAD_CHANNELS (it is a conv of dy, k channels in), the filter
- * gradient where the channels reach MIN_FILTER_GRAD_CHANNELS and the tiles per image divide by 4.
+ * gradient on maps of at most MAX_FILTER_GRAD_PIXELS whose tiles per image divide by 4.
  */
 const CASES: { x: Shape4; k: number; runs: number }[] = [
-  { x: [2, 8, 8, MIN_WINOGRAD_CHANNELS], k: 8, runs: 2 },
+  { x: [2, 8, 8, MIN_WINOGRAD_CHANNELS], k: 8, runs: 3 },
   { x: [3, 4, 6, 36], k: 12, runs: 2 },
   { x: [1, 2, 2, 64], k: 4, runs: 2 },
-  { x: [2, 4, 8, MIN_FILTER_GRAD_CHANNELS], k: 40, runs: 4 },
+  { x: [2, 4, 8, 64], k: 40, runs: 4 },
+  // dy's side (more channels) on the left of the products, which are then transposed.
+  { x: [3, 8, 8, 32], k: 48, runs: 4 },
+  // A map larger than MAX_FILTER_GRAD_PIXELS: dW by the other paths.
+  { x: [1, 16, 16, 32], k: 32, runs: 3 },
 ];
 
 describe('Winograd F(2x2, 3x3) convolution on wasm', () => {
@@ -165,13 +169,14 @@ describe('Winograd F(2x2, 3x3) convolution on wasm', () => {
   });
 
   it('splits a batch whose transforms exceed MAX_WINOGRAD_FLOATS into chunks of images, and sums dW over them', async () => {
-    // 16 x 8 x 8 x 256 floats per image: 40 images make 2 chunks, for the conv and for its filter gradient.
-    const xs: Shape4 = [40, 16, 16, 256];
-    expect(16 * 8 * 8 * 256 * xs[0]).toBeGreaterThan(MAX_WINOGRAD_FLOATS);
+    // 16 x 4 x 4 x 256 floats per image: 160 images make 2 chunks, for the conv and for its filter gradient.
+    const xs: Shape4 = [160, 8, 8, 256];
+    expect(xs[1] * xs[2]).toBeLessThanOrEqual(MAX_FILTER_GRAD_PIXELS);
+    expect(16 * 4 * 4 * 256 * xs[0]).toBeGreaterThan(MAX_WINOGRAD_FLOATS);
     const run = () => {
       const x = tensor(xs, 9) as tf.Tensor4D;
       const f = tensor([3, 3, 256, 8], 10) as tf.Tensor4D;
-      const weights = tensor([40, 16, 16, 8], 11);
+      const weights = tensor([160, 8, 8, 8], 11);
       const loss = (b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, b as tf.Tensor4D, 1, 'same'), weights));
       return [tf.conv2d(x, f, 1, 'same'), tf.grad(loss)(f)];
     };

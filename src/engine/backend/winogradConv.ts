@@ -62,6 +62,17 @@ export function winogradApplies(info: backend_util.Conv2DInfo, minChannels = MIN
   );
 }
 
+/** PadV2's attributes for one zero row and column around every image (NHWC): the tiles' 'same' padding. */
+export const PAD_ONE = {
+  paddings: [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ],
+  constantValue: 0,
+};
+
 let calls = 0;
 let enabled = true;
 
@@ -105,19 +116,7 @@ function winogradConv(
       const s = new KernelScope(wasm);
       try {
         const xs = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
-          s.run(
-            'PadV2',
-            { x: part },
-            {
-              paddings: [
-                [0, 0],
-                [1, 1],
-                [1, 1],
-                [0, 0],
-              ],
-              constantValue: 0,
-            },
-          ),
+          s.run('PadV2', { x: part }, PAD_ONE),
         );
         const v = s.output([16, tiles, c]);
         loops.winogradInput(at(xs), at(v), images, th, tw, c);

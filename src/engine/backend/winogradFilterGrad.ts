@@ -10,21 +10,20 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, KernelScope, withAlias } from './kernelScope';
 import { heapAddress, type WasmLoops } from './wasmLoops';
-import { countWinogradCall, MAX_WINOGRAD_FLOATS, winogradApplies } from './winogradConv';
+import { countWinogradCall, MAX_WINOGRAD_FLOATS, PAD_ONE, winogradApplies } from './winogradConv';
 
 /**
- * Below this many input channels dW by F(2x2, 3x3) loses to the im2col and shifted-window paths. Its products
- * have the tiles as the summed dimension and dy's transform as XNNPACK's weights, packed afresh for each of the
- * 16: on large maps that packing dominates (VGG-Fast's 16x16x32 stage: 30 -> 38 CPU ms), on small maps with many
- * channels the fewer multiplies win (8x8x64 -> 128: 28 -> 26; 4x4x128 -> 256: 27 -> 18).
+ * Above this many pixels per map, dW by F(2x2, 3x3) loses to the im2col and shifted-window paths. Its products
+ * sum over the tiles, so their right operand (the side with fewer channels, which XNNPACK packs afresh for
+ * each of the 16) grows with the map: measured at batch 64, CPU ms, old path -> this one: 32x32x16 -> 16:
+ * 21 -> 40; 16x16x32 -> 64: 31 -> 33; 8x8x64 -> 128: 27 -> 23; 8x8x128 -> 64: 28 -> 22; 4x4x128 -> 256: 26 -> 17.
  */
-export const MIN_FILTER_GRAD_CHANNELS = 64;
+export const MAX_FILTER_GRAD_PIXELS = 64;
 
-/** Whether dW of this convolution goes by F(2x2, 3x3): tiles per image must divide by 4 (the block transpose). */
+/** Whether dW of this convolution goes by F(2x2, 3x3): small maps whose tiles per image divide by 4 (the block transpose). */
 export function winogradFilterGradApplies(info: backend_util.Conv2DInfo): boolean {
-  return (
-    winogradApplies(info, MIN_FILTER_GRAD_CHANNELS) && ((info.inHeight / 2) * (info.inWidth / 2)) % 4 === 0
-  );
+  const pixels = info.inHeight * info.inWidth;
+  return winogradApplies(info) && pixels <= MAX_FILTER_GRAD_PIXELS && (pixels / 4) % 4 === 0;
 }
 
 /** dW [3, 3, cin, cout] of conv(x, W) from x and dy, in chunks of images, summed. */
@@ -49,37 +48,38 @@ export function winogradFilterGrad(
       const s = new KernelScope(wasm);
       try {
         const xs = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
-          s.run(
-            'PadV2',
-            { x: part },
-            {
-              paddings: [
-                [0, 0],
-                [1, 1],
-                [1, 1],
-                [0, 0],
-              ],
-              constantValue: 0,
-            },
-          ),
+          s.run('PadV2', { x: part }, PAD_ONE),
         );
         const v = s.output([16, tiles, c]);
-        const vT = s.output([16, c, tiles]);
         const dyT = s.output([16, tiles, k]);
         loops.winogradInput(at(xs), at(v), images, th, tw, c);
-        loops.transpose4(at(v), at(vT), tiles, c, 16);
         loops.winogradGradTiles(at(dy) + 4 * first * h * w * k, at(dyT), images, th, tw, k);
+        // XNNPACK packs the right operand afresh for each product, and packing [tiles, channels] costs more
+        // than it saves when the channels are the few: so the side with more channels goes left, transposed.
+        const [left, right, rows, cols] = c >= k ? [v, dyT, c, k] : [dyT, v, k, c];
+        const leftT = s.output([16, rows, tiles]);
+        loops.transpose4(at(left), at(leftT), tiles, rows, 16);
         const products = Array.from({ length: 16 }, (_, xi) =>
-          withAlias(wasm, vT, xi * c * tiles, [1, c, tiles], (a) =>
-            withAlias(wasm, dyT, xi * tiles * k, [1, tiles, k], (b) =>
+          withAlias(wasm, leftT, xi * rows * tiles, [1, rows, tiles], (a) =>
+            withAlias(wasm, right, xi * tiles * cols, [1, tiles, cols], (b) =>
               s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }),
             ),
           ),
         );
+        // [k, c] products (dy's side on the left) are transposed to [c, k], into one buffer.
+        let addresses = products.map(at);
+        if (c < k) {
+          const sums = s.output([16, c, k]);
+          addresses = addresses.map((product, xi) => {
+            const to = at(sums) + 4 * xi * c * k;
+            loops.transpose4(product, to, k, c, 1);
+            return to;
+          });
+        }
         // The products' addresses as i32s, written after the last allocation (views detach when the heap grows).
         const table = s.output([16]);
         const view = heapF32(wasm, table);
-        new Int32Array(view.buffer, view.byteOffset, 16).set(products.map(at));
+        new Int32Array(view.buffer, view.byteOffset, 16).set(addresses);
         loops.winogradGradFilter(at(table), at(dw), c, k, first > 0 ? 1 : 0);
       } finally {
         s.disposeAllBut(undefined);
