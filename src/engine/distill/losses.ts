@@ -268,7 +268,7 @@ function akdTermsWithGradient(teacherFeatures: tf.Tensor2D, teacherAnchorFeature
         sums: tf.Tensor2D,
         axis: 0 | 1,
       ) => {
-        const dP = tf.mul(tf.div(q, tf.add(p, KL_EPS)), tf.neg(w!));
+        const dP = tf.mul(tf.div(q, tf.add(p, KL_EPS)), tf.neg(w));
         return tf.div(tf.sub(dP, tf.sum(tf.mul(dP, p), axis, true)), sums) as tf.Tensor2D;
       };
       const dBatch = kernelGradient(w1!, sq1!, sp1!, sRows1!, 1);
