@@ -2,9 +2,9 @@
  * BatchNormalization in training, on wasm, as one op with its own gradient instead of tfjs-layers' graph
  * (moments, then batchNorm: Mean, Sub, Square, Mean, FusedBatchNorm forward, and about ten passes over the
  * feature map backward through all of them). Here: one loop over x for the per-channel sums (float64), y as
- * one XNNPACK per-channel affine pass, and backward one loop for sum(dy) and sum(dy (x - mean)), then
+ * one per-channel affine pass, and backward one loop for sum(dy) and sum(dy (x - mean)), then
  *   dx = g s (dy - sum(dy) / n - (x - mean) s^2 sum(dy (x - mean)) / n),   s = 1 / sqrt(variance + eps),
- * as two affine passes and an add: the exact gradient of the same function (biased batch variance, as tfjs-layers uses). The layer's moving
+ * as one affine pass over dy and x: the exact gradient of the same function (biased batch variance, as tfjs-layers uses). The layer's moving
  * averages are updated with the same ops as tfjs-layers'. Installed over BatchNormalization.prototype.call;
  * every case but a training call on wasm with the channel axis last runs tfjs-layers' own code
  * (docs/design.md §5, wasm training kernels).
@@ -32,23 +32,53 @@ function heapOf(t: tf.TensorInfo): Float32Array {
 }
 
 /**
- * scale * t + shift per channel (the last axis), as an XNNPACK 1x1 depthwise conv with bias: one pass, several
- * times faster than wasm's FusedBatchNorm or a plain loop here.
+ * scale * t + shift per channel (the last axis), plus scale2 * t2 when given: one pass of the wasm loop
+ * (wasmChannelAffine.ts) where it can be made and the channels divide by 4; else as XNNPACK 1x1 depthwise convs
+ * with bias (one pass each, several times faster than wasm's FusedBatchNorm or a JS loop) and an add.
  */
-function channelAffine(t: tf.Tensor, scale: Float32Array, shift: Float32Array): tf.Tensor {
+function channelAffine(
+  t: tf.Tensor,
+  scale: Float32Array,
+  shift: Float32Array,
+  second?: { t: tf.Tensor; scale: Float32Array },
+): tf.Tensor {
   const channels = scale.length;
-  return tf.tidy(() =>
+  const backend = tf.backend() as unknown as BackendWasm;
+  const loops = tf.getBackend() === 'wasm' ? wasmLoops(backend) : null;
+  if (loops != null && channels % 4 === 0) {
+    return tf.tidy(() => {
+      const [a, s] = [tf.tensor1d(scale), tf.tensor1d(shift)];
+      const b = second ? tf.tensor1d(second.scale) : null;
+      const out = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([...t.shape], 'float32'));
+      const at = (x: tf.Tensor | null) => (x == null ? 0 : heapAddress(backend, x.dataId));
+      loops.channelAffine(
+        at(out),
+        at(t),
+        second ? at(second.t) : 0,
+        at(a),
+        at(b),
+        at(s),
+        t.size / channels,
+        channels,
+      );
+      return out;
+    });
+  }
+  const pass = (x: tf.Tensor, k: Float32Array, c: Float32Array) =>
     tf.reshape(
       tf.fused.depthwiseConv2d({
-        x: tf.reshape(t, [t.size / channels, 1, 1, channels]) as tf.Tensor4D,
-        filter: tf.tensor4d(scale, [1, 1, channels, 1]),
+        x: tf.reshape(x, [x.size / channels, 1, 1, channels]) as tf.Tensor4D,
+        filter: tf.tensor4d(k, [1, 1, channels, 1]),
         strides: 1,
         pad: 'valid',
-        bias: tf.tensor1d(shift),
+        bias: tf.tensor1d(c),
       }),
-      t.shape,
-    ),
-  );
+      x.shape,
+    );
+  return tf.tidy(() => {
+    const y = pass(t, scale, shift);
+    return second ? tf.add(y, pass(second.t, second.scale, new Float32Array(channels))) : y;
+  });
 }
 
 /** Rows per block of channelSums: a block of every channel stays in cache while each channel is summed. */
@@ -203,7 +233,7 @@ export function trainingBatchNorm(
     // customGrad passes the inputs, then its save function.
     const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([xs, g]);
-    // y = x * (g s) + (b - mean g s), the batchNorm of x with these statistics, in one XNNPACK pass.
+    // y = x * (g s) + (b - mean g s), the batchNorm of x with these statistics, in one pass.
     const gv = heapOf(g);
     const bv = heapOf(b);
     const scale = Float32Array.from(inv, (s, c) => gv[c]! * s);
@@ -224,16 +254,12 @@ export function trainingBatchNorm(
           bx[c] = (-gv[c]! * s * s * s * sums.second[c]!) / count;
           d[c] = (-gv[c]! * s * sums.first[c]!) / count;
         }
-        // dx = a dy + bx x + (d - bx mean), per channel: two XNNPACK passes and an add.
-        const dx = tf.tidy(() =>
-          tf.add(
-            channelAffine(dy, Float32Array.from(a), new Float32Array(channels)),
-            channelAffine(
-              xSaved,
-              Float32Array.from(bx),
-              Float32Array.from(d, (v, c) => v - bx[c]! * centre[c]!),
-            ),
-          ),
+        // dx = a dy + bx x + (d - bx mean), per channel, in one pass.
+        const dx = channelAffine(
+          dy,
+          Float32Array.from(a),
+          Float32Array.from(d, (v, c) => v - bx[c]! * centre[c]!),
+          { t: xSaved, scale: Float32Array.from(bx) },
         );
         const dGamma = tf.tensor1d(Float32Array.from(sums.second, (v, c) => v * inv[c]!));
         const dBeta = tf.tensor1d(Float32Array.from(sums.first));

@@ -6,7 +6,7 @@
  * memory.fill) and SIMD, which the engines that run tfjs-backend-wasm's SIMD build (XNNPACK's fast path)
  * have. Where it cannot be made (no memory to import, an engine without SIMD or bulk memory), `wasmLoops`
  * returns null and the callers keep their JS loops. The loops: wasmCopyLoops.ts, wasmMaxPoolLoops.ts,
- * wasmChannelSums.ts, wasmWinogradLoops.ts,
+ * wasmChannelSums.ts, wasmChannelAffine.ts, wasmWinogradLoops.ts,
  * wasmWinogradGradLoops.ts.
  *
  * im2colRows(dst, src, images, oh, ow, h, w, sh, step, rowOff, colOff, lo, hi, pix): for one row (ki, kj, c)
@@ -17,6 +17,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assembleModule } from './wasmAssembler';
+import { channelAffineBody } from './wasmChannelAffine';
 import { channelSumsBody } from './wasmChannelSums';
 import { copyRunsBody, gatherRunsBody, im2colRowsBody } from './wasmCopyLoops';
 import { maxPool2Grad4Body, maxPool2GradBody } from './wasmMaxPoolLoops';
@@ -39,6 +40,7 @@ const moduleBytes = (shared: boolean) =>
       winogradGradTilesBody(),
       transpose4Body(),
       winogradGradFilterBody(),
+      channelAffineBody(),
     ],
     shared,
   );
@@ -106,6 +108,17 @@ export interface WasmLoops {
   winogradGradTiles(dy: number, w: number, n: number, th: number, tw: number, k: number): void;
   transpose4(src: number, dst: number, rows: number, cols: number, count: number): void;
   winogradGradFilter(table: number, dw: number, c: number, k: number, add: number): void;
+  /** wasmChannelAffine.ts says what it does. */
+  channelAffine(
+    out: number,
+    p: number,
+    q: number,
+    a: number,
+    b: number,
+    shift: number,
+    rows: number,
+    channels: number,
+  ): void;
 }
 
 const made = new WeakMap<object, WasmLoops | null>();
