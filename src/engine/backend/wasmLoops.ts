@@ -92,8 +92,16 @@ export interface WasmLoops {
     blockRows: number,
   ): void;
   /** wasmWinogradLoops.ts says what the three do. */
-  winogradFilter(g: number, u: number, cin: number, cout: number): void;
-  winogradInput(xp: number, v: number, n: number, th: number, tw: number, c: number): void;
+  winogradFilter(g: number, u: number, cin: number, cout: number, matrixBytes: number): void;
+  winogradInput(
+    xp: number,
+    v: number,
+    n: number,
+    th: number,
+    tw: number,
+    c: number,
+    matrixBytes: number,
+  ): void;
   winogradOutput(
     table: number,
     y: number,
@@ -105,7 +113,15 @@ export interface WasmLoops {
     relu: number,
   ): void;
   /** wasmWinogradGradLoops.ts says what these do. */
-  winogradGradTiles(dy: number, w: number, n: number, th: number, tw: number, k: number): void;
+  winogradGradTiles(
+    dy: number,
+    w: number,
+    n: number,
+    th: number,
+    tw: number,
+    k: number,
+    matrixBytes: number,
+  ): void;
   transpose4(src: number, dst: number, rows: number, cols: number, count: number): void;
   winogradGradFilter(table: number, dw: number, c: number, k: number, add: number): void;
   /** wasmChannelAffine.ts says what it does. */

@@ -43,8 +43,9 @@ const loopBytes = (counter: number, limit: number, body: number[]) =>
 const op = (to: number, a: number, b: number, o: number[]) => [...get(a), ...get(b), ...o, ...set(to)];
 
 /**
- * winogradGradTiles(dy, w, n, th, tw, k): W = A g A^T for every 2x2 tile g of dy [n, 2 th, 2 tw, k] and channel,
- * into w [16, n th tw, k] (matrix 4 r + s holds entry (r, s)); A = [[1, 0], [1, 1], [1, -1], [0, -1]].
+ * winogradGradTiles(dy, w, n, th, tw, k, mat): W = A g A^T for every 2x2 tile g of dy [n, 2 th, 2 tw, k] and
+ * channel, into 16 matrices [n th tw, k] `mat` bytes apart from w on (matrix 4 r + s holds entry (r, s));
+ * A = [[1, 0], [1, 1], [1, -1], [0, -1]].
  */
 export function winogradGradTilesBody(): Fn {
   const DY = 0,
@@ -52,10 +53,10 @@ export function winogradGradTilesBody(): Fn {
     N = 2,
     TH = 3,
     TW = 4,
-    K = 5;
-  const PIX = 6,
-    ROWB = 7,
-    MAT = 8,
+    K = 5,
+    MAT = 6;
+  const PIX = 7,
+    ROWB = 8,
     IMG = 9,
     I = 10,
     J = 11,
@@ -115,7 +116,6 @@ export function winogradGradTilesBody(): Fn {
     ...[...get(K), ...i32(2), ...SHL, ...set(PIX)],
     // rowBytes = 2 tw pix
     ...[...get(TW), ...i32(1), ...SHL, ...get(PIX), ...MUL, ...set(ROWB)],
-    ...[...get(N), ...get(TH), ...MUL, ...get(TW), ...MUL, ...get(PIX), ...MUL, ...set(MAT)],
     ...Array.from({ length: 16 }, (_, xi) => [...get(MAT), ...i32(xi), ...MUL, ...set(M0 + xi)]).flat(),
     ...[...i32(0), ...set(O)],
     ...forRange(IMG, get(N), [
@@ -150,9 +150,9 @@ export function winogradGradTilesBody(): Fn {
   ];
   return {
     name: 'winogradGradTiles',
-    params: 6,
+    params: 7,
     locals: [
-      [25, I32],
+      [24, I32],
       [12, V128],
     ],
     code,

@@ -55,23 +55,26 @@ function multiples(first: number, stride: number): number[] {
 const op = (to: number, a: number, b: number, o: number[]) => [...get(a), ...get(b), ...o, ...set(to)];
 
 /**
- * winogradFilter(g, u, cin, cout): U = G g G^T for every (c, k) of an HWIO 3x3 filter g [3, 3, cin, cout], into
- * u [16, cin, cout] (matrix xi = 4 r + s holds entry (r, s) of each 4x4 transform), with
+ * winogradFilter(g, u, cin, cout, mat): U = G g G^T for every (c, k) of an HWIO 3x3 filter g [3, 3, cin, cout],
+ * into 16 matrices [cin, cout] `mat` bytes apart from u on (matrix xi = 4 r + s holds entry (r, s) of each
+ * 4x4 transform), with
  * G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]].
  */
 export function winogradFilterBody(): Fn {
   const G = 0,
     U = 1,
     CIN = 2,
-    COUT = 3;
-  const TAP = 4,
-    O = 5,
-    M0 = 6; // M0..M15: 6..21
-  const GV = 22, // 9 taps: 22..30
-    R = 31, // 4 x 3 rows: 31..42
-    HALF = 43,
-    T1 = 44,
-    T2 = 45;
+    COUT = 3,
+    UMAT = 4;
+  const TAP = 5,
+    O = 6,
+    M0 = 7, // multiples of a tap: 7..22
+    UM0 = 23; // multiples of UMAT: 23..38
+  const GV = 39, // 9 taps: 39..47
+    R = 48, // 4 x 3 rows: 48..59
+    HALF = 60,
+    T1 = 61,
+    T2 = 62;
   const halfSum = (to: number, a: number, b: number, c: number, minus: boolean) => [
     ...get(a),
     ...get(b),
@@ -116,7 +119,7 @@ export function winogradFilterBody(): Fn {
         ...get(U),
         ...get(O),
         ...ADD,
-        ...get(M0 + 4 * r + s),
+        ...get(UM0 + 4 * r + s),
         ...ADD,
         ...get(value),
         ...V128_STORE,
@@ -134,6 +137,7 @@ export function winogradFilterBody(): Fn {
   const code = [
     ...[...get(CIN), ...get(COUT), ...MUL, ...i32(2), ...SHL, ...set(TAP)],
     ...multiples(M0, TAP),
+    ...multiples(UM0, UMAT),
     ...[...f32(0.5), ...F32X4_SPLAT, ...set(HALF)],
     ...[...i32(0), ...set(O)],
     // Over the tap's bytes, 16 at a time: every (c, k) of a tap, in order.
@@ -141,9 +145,9 @@ export function winogradFilterBody(): Fn {
   ];
   return {
     name: 'winogradFilter',
-    params: 4,
+    params: 5,
     locals: [
-      [18, I32],
+      [34, I32],
       [24, V128],
     ],
     code,
@@ -151,9 +155,10 @@ export function winogradFilterBody(): Fn {
 }
 
 /**
- * winogradInput(xp, v, n, th, tw, c): V = B^T d B for every 4x4 tile d of a zero-padded input xp
+ * winogradInput(xp, v, n, th, tw, c, mat): V = B^T d B for every 4x4 tile d of a zero-padded input xp
  * [n, 2 th + 2, 2 tw + 2, c] (tiles 2 apart, tile (i, j) starting at padded row 2 i and column 2 j) and every
- * channel, into v [16, n th tw, c], with B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
+ * channel, into 16 matrices [n th tw, c] `mat` bytes apart from v on, with
+ * B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]].
  */
 export function winogradInputBody(): Fn {
   const XP = 0,
@@ -161,10 +166,10 @@ export function winogradInputBody(): Fn {
     N = 2,
     TH = 3,
     TW = 4,
-    C = 5;
-  const PIX = 6,
-    ROWB = 7,
-    MAT = 8,
+    C = 5,
+    MAT = 6;
+  const PIX = 7,
+    ROWB = 8,
     IMG = 9,
     I = 10,
     J = 11,
@@ -223,8 +228,6 @@ export function winogradInputBody(): Fn {
     ...[...get(C), ...i32(2), ...SHL, ...set(PIX)],
     // rowBytes = (2 tw + 2) pix
     ...[...get(TW), ...i32(1), ...SHL, ...i32(2), ...ADD, ...get(PIX), ...MUL, ...set(ROWB)],
-    // matrix stride = n th tw pix
-    ...[...get(N), ...get(TH), ...MUL, ...get(TW), ...MUL, ...get(PIX), ...MUL, ...set(MAT)],
     ...multiples(M0, MAT),
     ...[...i32(0), ...set(O)],
     ...forRange(IMG, get(N), [
@@ -256,9 +259,9 @@ export function winogradInputBody(): Fn {
   ];
   return {
     name: 'winogradInput',
-    params: 6,
+    params: 7,
     locals: [
-      [26, I32],
+      [25, I32],
       [32, V128],
     ],
     code,

@@ -73,6 +73,14 @@ export const PAD_ONE = {
   constantValue: 0,
 };
 
+/**
+ * Floats from one of the 16 transform matrices to the next, for `size` floats each: one cache line more than a
+ * multiple of 16, so that the 16 write streams of a transform do not all map to the same cache sets. Sizes that
+ * are multiples of 4 KiB did (every stride of a batch of 64), and made the input transform 4.7x slower
+ * ([64, 16, 16, 32]: 2.2 -> 0.47 ms).
+ */
+export const skewed = (size: number) => Math.ceil(size / 16) * 16 + 16;
+
 let calls = 0;
 let enabled = true;
 
@@ -108,8 +116,9 @@ function winogradConv(
   countWinogradCall();
   const filters = new KernelScope(wasm);
   try {
-    const u = filters.output([16, c, k]);
-    loops.winogradFilter(at(filter), at(u), c, k);
+    const uStride = skewed(c * k);
+    const u = filters.output([16 * uStride]);
+    loops.winogradFilter(at(filter), at(u), c, k, 4 * uStride);
     for (let first = 0; first < n; first += chunk) {
       const images = Math.min(chunk, n - first);
       const tiles = images * th * tw;
@@ -118,11 +127,12 @@ function winogradConv(
         const xs = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
           s.run('PadV2', { x: part }, PAD_ONE),
         );
-        const v = s.output([16, tiles, c]);
-        loops.winogradInput(at(xs), at(v), images, th, tw, c);
+        const vStride = skewed(tiles * c);
+        const v = s.output([16 * vStride]);
+        loops.winogradInput(at(xs), at(v), images, th, tw, c, 4 * vStride);
         const products = Array.from({ length: 16 }, (_, xi) =>
-          withAlias(wasm, v, xi * tiles * c, [1, tiles, c], (a) =>
-            withAlias(wasm, u, xi * c * k, [1, c, k], (b) =>
+          withAlias(wasm, v, xi * vStride, [1, tiles, c], (a) =>
+            withAlias(wasm, u, xi * uStride, [1, c, k], (b) =>
               s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }),
             ),
           ),

@@ -10,7 +10,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, KernelScope, withAlias } from './kernelScope';
 import { heapAddress, type WasmLoops } from './wasmLoops';
-import { countWinogradCall, MAX_WINOGRAD_FLOATS, PAD_ONE, winogradApplies } from './winogradConv';
+import { countWinogradCall, MAX_WINOGRAD_FLOATS, PAD_ONE, skewed, winogradApplies } from './winogradConv';
 
 /**
  * Above this many pixels per map, dW by F(2x2, 3x3) loses to the im2col and shifted-window paths. Its products
@@ -50,18 +50,23 @@ export function winogradFilterGrad(
         const xs = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
           s.run('PadV2', { x: part }, PAD_ONE),
         );
-        const v = s.output([16, tiles, c]);
-        const dyT = s.output([16, tiles, k]);
-        loops.winogradInput(at(xs), at(v), images, th, tw, c);
-        loops.winogradGradTiles(at(dy) + 4 * first * h * w * k, at(dyT), images, th, tw, k);
+        const vStride = skewed(tiles * c);
+        const dyStride = skewed(tiles * k);
+        const v = s.output([16 * vStride]);
+        const dyT = s.output([16 * dyStride]);
+        loops.winogradInput(at(xs), at(v), images, th, tw, c, 4 * vStride);
+        loops.winogradGradTiles(at(dy) + 4 * first * h * w * k, at(dyT), images, th, tw, k, 4 * dyStride);
         // XNNPACK packs the right operand afresh for each product, and packing [tiles, channels] costs more
         // than it saves when the channels are the few: so the side with more channels goes left, transposed.
-        const [left, right, rows, cols] = c >= k ? [v, dyT, c, k] : [dyT, v, k, c];
+        const [left, leftStride, right, rightStride, rows, cols] =
+          c >= k ? [v, vStride, dyT, dyStride, c, k] : [dyT, dyStride, v, vStride, k, c];
         const leftT = s.output([16, rows, tiles]);
-        loops.transpose4(at(left), at(leftT), tiles, rows, 16);
+        for (let xi = 0; xi < 16; xi++) {
+          loops.transpose4(at(left) + 4 * xi * leftStride, at(leftT) + 4 * xi * rows * tiles, tiles, rows, 1);
+        }
         const products = Array.from({ length: 16 }, (_, xi) =>
           withAlias(wasm, leftT, xi * rows * tiles, [1, rows, tiles], (a) =>
-            withAlias(wasm, right, xi * tiles * cols, [1, tiles, cols], (b) =>
+            withAlias(wasm, right, xi * rightStride, [1, tiles, cols], (b) =>
               s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }),
             ),
           ),
