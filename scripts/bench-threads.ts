@@ -5,7 +5,7 @@
  * (cross-origin isolated, so wasm runs with one thread per logical core) and once without the isolation
  * headers (no SharedArrayBuffer, so tfjs loads its single-threaded wasm). The two pages take turns, round by
  * round, each timing `window.distilleryBenchmark(PRESET)` at batch 64 (wall ms per step, 2 warm-up and 6 timed
- * steps). Prints each round and the medians; a benchmark, so run it on an otherwise idle machine: a second
+ * steps; --direct-conv: wasm's direct convolutions instead of Winograd's). Prints each round and the medians; a benchmark, so run it on an otherwise idle machine: a second
  * thread needs a free core.
  */
 import { execFileSync } from 'node:child_process';
@@ -20,7 +20,7 @@ import type { StepBenchmark } from '../src/engine/benchmark';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '3' } },
+  options: { rounds: { type: 'string', default: '3' }, 'direct-conv': { type: 'boolean', default: false } },
 });
 const presets = positionals.length ? positionals : ['vgg-fast', 'resnet8', 'cnn-small'];
 const rounds = Number(values.rounds);
@@ -64,13 +64,19 @@ try {
       // Alternate which page goes first, so that neither always meets a warmer or cooler machine.
       for (const name of round % 2 ? (['single', 'threads'] as const) : (['threads', 'single'] as const)) {
         const result = (await pages[name].evaluate(
-          (id) =>
+          ({ id, winograd }) =>
             (
               window as unknown as {
                 distilleryBenchmark: (id: string, options: object) => Promise<StepBenchmark>;
               }
-            ).distilleryBenchmark(id, { batchSize: 64, warmupSteps: 2, timedSteps: 6, maxSeconds: 120 }),
-          preset,
+            ).distilleryBenchmark(id, {
+              batchSize: 64,
+              warmupSteps: 2,
+              timedSteps: 6,
+              maxSeconds: 120,
+              winograd,
+            }),
+          { id: preset, winograd: !values['direct-conv'] },
         )) as StepBenchmark;
         ms[name].push(result.msPerStep);
         console.log(`${preset} round ${round + 1} ${name}: ${result.msPerStep.toFixed(0)} ms/step`);

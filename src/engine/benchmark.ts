@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from './backend/batchNormGradient';
+import { setWinogradEnabled } from './backend/winogradConv';
 import { CIFAR10_CLASSES, type Dataset, emptySplit, IMAGE_BYTES, type ImageSplit } from './data/cifar10';
 import { seededRandom } from './data/subset';
 import { timedHooks } from './run/labRun';
@@ -30,10 +31,18 @@ export interface StepBenchmark {
 
 export async function benchmarkTrainingStep(
   presetId: string,
-  options: { batchSize?: number; warmupSteps?: number; timedSteps?: number; maxSeconds?: number } = {},
+  options: {
+    batchSize?: number;
+    warmupSteps?: number;
+    timedSteps?: number;
+    maxSeconds?: number;
+    /** false: wasm's direct convolutions instead of Winograd's (scripts/bench-threads.ts --direct-conv). */
+    winograd?: boolean;
+  } = {},
 ): Promise<StepBenchmark> {
-  const { batchSize = 64, warmupSteps = 2, timedSteps = 5, maxSeconds = 60 } = options;
+  const { batchSize = 64, warmupSteps = 2, timedSteps = 5, maxSeconds = 60, winograd = true } = options;
   registerFastBatchNormGradient();
+  setWinogradEnabled(winograd);
   const model = findPreset(presetId).build(1);
   const optimizer = tf.train.momentum(0.01, 0.9);
   const loss = crossEntropyLoss(model, 5e-4);
@@ -70,6 +79,7 @@ export async function benchmarkTrainingStep(
       timedSteps: steps,
     };
   } finally {
+    setWinogradEnabled(true);
     tf.dispose([images, labels]);
     optimizer.dispose();
     model.dispose();

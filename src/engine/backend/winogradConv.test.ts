@@ -7,7 +7,12 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { heapAddress, wasmLoops } from './wasmLoops';
 import { registerWasmGradientKernels } from './wasmGradients';
-import { MAX_WINOGRAD_FLOATS, MIN_WINOGRAD_CHANNELS, useWinograd, winogradCalls } from './winogradConv';
+import {
+  MAX_WINOGRAD_FLOATS,
+  MIN_WINOGRAD_CHANNELS,
+  setWinogradEnabled,
+  winogradCalls,
+} from './winogradConv';
 import { MAX_FILTER_GRAD_PIXELS } from './winogradFilterGrad';
 
 type Backend = 'cpu' | 'wasm';
@@ -182,12 +187,12 @@ describe('Winograd F(2x2, 3x3) convolution on wasm', () => {
     };
     // Against wasm's direct conv and im2col filter gradient (cpu takes half a minute here; the small cases
     // above tie both paths to cpu).
-    useWinograd(false);
+    setWinogradEnabled(false);
     let direct: Float32Array[];
     try {
       direct = await readOn('wasm', run);
     } finally {
-      useWinograd(true);
+      setWinogradEnabled(true);
     }
     const before = winogradCalls();
     const wasm = await readOn('wasm', run);

@@ -85,7 +85,7 @@ let calls = 0;
 let enabled = true;
 
 /** Turns the path off and on (profiling scripts compare it with wasm's direct convolution); on by default. */
-export function useWinograd(on: boolean): void {
+export function setWinogradEnabled(on: boolean): void {
   enabled = on;
 }
 
