@@ -80,23 +80,13 @@ export function RocCurves({ result, model, set }: { result: OodResult; model: st
   });
   return (
     <figure className="chart" data-testid="ood-roc" data-curves={curves.length}>
-      <figcaption>ROC curves (OoD positive): true positive rate against false positive rate</figcaption>
+      <figcaption>
+        ROC curves (OoD positive): true positive rate (TPR) against false positive rate (FPR)
+      </figcaption>
       <LineChart responsive style={{ width: '100%', height: HEIGHT }}>
         <CartesianGrid strokeDasharray="3 3" />
-        <XAxis
-          type="number"
-          dataKey="fpr"
-          domain={[0, 1]}
-          tickFormatter={short}
-          {...xTitled('false positive rate')}
-        />
-        <YAxis
-          type="number"
-          dataKey="tpr"
-          domain={[0, 1]}
-          tickFormatter={short}
-          {...yTitled('true positive rate')}
-        />
+        <XAxis type="number" dataKey="fpr" domain={[0, 1]} tickFormatter={short} {...xTitled('FPR')} />
+        <YAxis type="number" dataKey="tpr" domain={[0, 1]} tickFormatter={short} {...yTitled('TPR')} />
         <Tooltip formatter={short} labelFormatter={(v) => `FPR ${short(v)}`} />
         <Legend />
         <ReferenceLine
