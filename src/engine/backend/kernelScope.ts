@@ -25,6 +25,11 @@ export class KernelScope {
 
   constructor(private readonly backend: KernelBackend) {}
 
+  /** The backend as wasm's, for heap addresses and outputs. */
+  get wasm(): BackendWasm {
+    return this.backend as BackendWasm;
+  }
+
   run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
     // Looked up per call rather than captured at registration, so import order of this module and the
     // wasm backend does not matter.

@@ -84,6 +84,26 @@ export const forRange = (counter: number, limit: number[], body: number[][]) =>
     ...[limit, i32(1), LT_S, brIf(0)],
     loop(...body, inc(counter, i32(1)), get(counter), limit, LT_S, brIf(0)),
   );
+/** SIMD instructions: the 0xfd prefix, the opcode (LEB128), its immediates. */
+export const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+/** v128.load / v128.store, 16-byte alignment hint, offset 0. */
+export const V128_LOAD = simd(0, 4, 0);
+export const V128_STORE = simd(11, 4, 0);
+export const F32X4_SPLAT = simd(0x13);
+export const F32X4_NEG = simd(0xe1);
+export const F32X4_ADD = simd(0xe4);
+export const F32X4_SUB = simd(0xe5);
+export const F32X4_MUL = simd(0xe6);
+export const F32X4_MAX = simd(0xe9);
+export const I32_LOAD = [0x28, 2, 0];
+/** f32.const v */
+export const f32 = (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)];
+/** local `to` = a `o` b, for locals a and b and a binary instruction o. */
+export const op = (to: number, a: number, b: number, o: number[]) => [...get(a), ...get(b), ...o, ...set(to)];
+/** A do-while over `counter` from its value (0) up to `limit` bytes, 16 at a time: limit a positive multiple of 16. */
+export const loopBytes = (counter: number, limit: number, body: number[]) =>
+  loop(body, inc(counter, i32(16)), get(counter), get(limit), LT_S, brIf(0));
+
 /** memory.fill(dst, 0, bytes) */
 export const zero = (dst: number[], bytes: number[]) => [...dst, ...i32(0), ...bytes, ...MEMORY_FILL];
 

@@ -6,6 +6,8 @@
 import {
   ADD,
   brIf,
+  F32X4_ADD,
+  F32X4_MUL,
   type Fn,
   forRange,
   get,
@@ -17,14 +19,9 @@ import {
   LT_S,
   set,
   SHL,
-  uleb,
+  V128_LOAD,
+  V128_STORE,
 } from './wasmAssembler';
-
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const V128_LOAD = simd(0, 4, 0);
-const V128_STORE = simd(11, 4, 0);
-const F32X4_ADD = simd(0xe4);
-const F32X4_MUL = simd(0xe6);
 
 /**
  * channelAffine(out, p, q, a, b, shift, rows, channels): out[r, c] = p[r, c] a[c] + shift[c], plus q[r, c] b[c]

@@ -6,41 +6,36 @@
  */
 import {
   ADD,
+  F32X4_ADD,
+  F32X4_MUL,
+  F32X4_NEG,
+  F32X4_SPLAT,
+  F32X4_SUB,
+  f32,
   type Fn,
   forRange,
   get,
   I32,
+  I32_LOAD,
   i32,
   ifThen,
   inc,
-  loop,
-  LT_S,
-  brIf,
+  loopBytes,
   MUL,
+  op,
   set,
   SHL,
-  uleb,
+  simd,
   V128,
+  V128_LOAD,
+  V128_STORE,
 } from './wasmAssembler';
+import { blockWalk, multiples } from './wasmWinogradLoops';
 
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const V128_LOAD = simd(0, 4, 0);
-const V128_STORE = simd(11, 4, 0);
 const SHUFFLE = (...lanes: number[]) => simd(0x0d, ...lanes);
-const F32X4_SPLAT = simd(0x13);
-const F32X4_NEG = simd(0xe1);
-const F32X4_ADD = simd(0xe4);
-const F32X4_SUB = simd(0xe5);
-const F32X4_MUL = simd(0xe6);
-const I32_LOAD = [0x28, 2, 0];
-const HALF = [0x43, ...new Uint8Array(new Float32Array([0.5]).buffer)];
-
-/** A do-while over `counter` from its value (0) up to `limit` bytes, 16 at a time; limit is a positive multiple of 16. */
-const loopBytes = (counter: number, limit: number, body: number[]) =>
-  loop(body, inc(counter, i32(16)), get(counter), get(limit), LT_S, brIf(0));
+const HALF = f32(0.5);
 
 /** local = a op b, for v128 locals. */
-const op = (to: number, a: number, b: number, o: number[]) => [...get(a), ...get(b), ...o, ...set(to)];
 
 /**
  * winogradGradTiles(dy, w, n, th, tw, k, mat): W = A g A^T for every 2x2 tile g of dy [n, 2 th, 2 tw, k] and
@@ -116,37 +111,12 @@ export function winogradGradTilesBody(): Fn {
     ...[...get(K), ...i32(2), ...SHL, ...set(PIX)],
     // rowBytes = 2 tw pix
     ...[...get(TW), ...i32(1), ...SHL, ...get(PIX), ...MUL, ...set(ROWB)],
-    ...Array.from({ length: 16 }, (_, xi) => [...get(MAT), ...i32(xi), ...MUL, ...set(M0 + xi)]).flat(),
+    ...multiples(M0, MAT),
     ...[...i32(0), ...set(O)],
-    ...forRange(IMG, get(N), [
-      forRange(I, get(TH), [
-        forRange(J, get(TW), [
-          // p = dy + ((img th + i) 2 rowBytes + 2 j pix)
-          [
-            ...get(DY),
-            ...get(IMG),
-            ...get(TH),
-            ...MUL,
-            ...get(I),
-            ...ADD,
-            ...i32(1),
-            ...SHL,
-            ...get(ROWB),
-            ...MUL,
-            ...ADD,
-            ...get(J),
-            ...i32(1),
-            ...SHL,
-            ...get(PIX),
-            ...MUL,
-            ...ADD,
-            ...set(P),
-          ],
-          [...i32(0), ...set(KK)],
-          loopBytes(KK, PIX, body),
-        ]),
-      ]),
-    ]),
+    ...blockWalk(
+      { base: DY, n: N, th: TH, tw: TW, img: IMG, i: I, j: J, p: P, kk: KK, rowBytes: ROWB, pix: PIX },
+      body,
+    ),
   ];
   return {
     name: 'winogradGradTiles',

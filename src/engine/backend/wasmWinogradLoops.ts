@@ -6,43 +6,32 @@
  */
 import {
   ADD,
-  brIf,
+  F32X4_ADD,
+  F32X4_MAX,
+  F32X4_MUL,
+  F32X4_SPLAT,
+  F32X4_SUB,
+  f32,
   type Fn,
   forRange,
   get,
   I32,
+  I32_LOAD,
   i32,
   ifThen,
   inc,
-  loop,
-  LT_S,
+  loopBytes,
   MUL,
+  op,
   set,
   SHL,
-  uleb,
   V128,
+  V128_LOAD,
+  V128_STORE,
 } from './wasmAssembler';
 
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const V128_LOAD = simd(0, 4, 0);
-const V128_STORE = simd(11, 4, 0);
-const F32X4_SPLAT = simd(0x13);
-const F32X4_ADD = simd(0xe4);
-const F32X4_SUB = simd(0xe5);
-const F32X4_MUL = simd(0xe6);
-const F32X4_MAX = simd(0xe9);
-const I32_LOAD = [0x28, 2, 0];
-const f32 = (v: number) => {
-  const bytes = new Uint8Array(new Float32Array([v]).buffer);
-  return [0x43, ...bytes];
-};
-
-/** A do-while over `counter` from its value (0) up to `limit` bytes, 16 at a time; limit is a positive multiple of 16. */
-const loopBytes = (counter: number, limit: number, body: number[]) =>
-  loop(body, inc(counter, i32(16)), get(counter), get(limit), LT_S, brIf(0));
-
 /** Locals m[0..15] = idx * stride (the byte offsets of the 16 Winograd matrices). */
-function multiples(first: number, stride: number): number[] {
+export function multiples(first: number, stride: number): number[] {
   return Array.from({ length: 16 }, (_, idx) => [
     ...get(stride),
     ...i32(idx),
@@ -51,8 +40,57 @@ function multiples(first: number, stride: number): number[] {
   ]).flat();
 }
 
-/** local = a op b, for v128 locals. */
-const op = (to: number, a: number, b: number, o: number[]) => [...get(a), ...get(b), ...o, ...set(to)];
+/** The locals of `blockWalk`. */
+export interface BlockWalk {
+  readonly base: number;
+  readonly n: number;
+  readonly th: number;
+  readonly tw: number;
+  readonly img: number;
+  readonly i: number;
+  readonly j: number;
+  /** Set to the block's first byte. */
+  readonly p: number;
+  /** The byte offset within a pixel, 0 to pix by 16. */
+  readonly kk: number;
+  readonly rowBytes: number;
+  readonly pix: number;
+}
+
+/**
+ * For every 2x2 block (img, i, j) of an [n, 2 th, 2 tw, channels] map at `base` (rowBytes a row, pix a pixel):
+ * p = base + ((img th + i) 2 rowBytes + 2 j pix), then `body` for kk over the pixel's bytes, 16 at a time.
+ */
+export function blockWalk(l: BlockWalk, body: number[]): number[] {
+  return forRange(l.img, get(l.n), [
+    forRange(l.i, get(l.th), [
+      forRange(l.j, get(l.tw), [
+        [
+          ...get(l.base),
+          ...get(l.img),
+          ...get(l.th),
+          ...MUL,
+          ...get(l.i),
+          ...ADD,
+          ...i32(1),
+          ...SHL,
+          ...get(l.rowBytes),
+          ...MUL,
+          ...ADD,
+          ...get(l.j),
+          ...i32(1),
+          ...SHL,
+          ...get(l.pix),
+          ...MUL,
+          ...ADD,
+          ...set(l.p),
+        ],
+        [...i32(0), ...set(l.kk)],
+        loopBytes(l.kk, l.pix, body),
+      ]),
+    ]),
+  ]);
+}
 
 /**
  * winogradFilter(g, u, cin, cout, mat): U = G g G^T for every (c, k) of an HWIO 3x3 filter g [3, 3, cin, cout],
@@ -361,35 +399,10 @@ export function winogradOutputBody(): Fn {
     ...[...get(TW), ...i32(1), ...SHL, ...get(PIX), ...MUL, ...set(ROWB)],
     ...[...f32(0), ...F32X4_SPLAT, ...set(ZERO)],
     ...[...i32(0), ...set(O)],
-    ...forRange(IMG, get(N), [
-      forRange(I, get(TH), [
-        forRange(J, get(TW), [
-          // p = y + ((img 2 th + 2 i) rowBytes + 2 j pix)
-          [
-            ...get(Y),
-            ...get(IMG),
-            ...get(TH),
-            ...MUL,
-            ...get(I),
-            ...ADD,
-            ...i32(1),
-            ...SHL,
-            ...get(ROWB),
-            ...MUL,
-            ...ADD,
-            ...get(J),
-            ...i32(1),
-            ...SHL,
-            ...get(PIX),
-            ...MUL,
-            ...ADD,
-            ...set(P),
-          ],
-          [...i32(0), ...set(KK)],
-          loopBytes(KK, PIX, body),
-        ]),
-      ]),
-    ]),
+    ...blockWalk(
+      { base: Y, n: N, th: TH, tw: TW, img: IMG, i: I, j: J, p: P, kk: KK, rowBytes: ROWB, pix: PIX },
+      body,
+    ),
   ];
   return {
     name: 'winogradOutput',

@@ -97,6 +97,36 @@ export function countWinogradCall(): void {
   calls++;
 }
 
+/** Images per chunk, so that no transform or product set exceeds MAX_WINOGRAD_FLOATS. */
+export function imagesPerChunk(info: backend_util.Conv2DInfo): number {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: k } = info;
+  return Math.max(1, Math.min(n, Math.floor(MAX_WINOGRAD_FLOATS / (4 * h * w * Math.max(c, k)))));
+}
+
+/**
+ * B^T d B of every 4x4 tile of images [first, first + images) of x, zero-padded: 16 matrices [tiles, cin],
+ * `vStride` floats apart (skewed), in `s`.
+ */
+export function inputTiles(
+  s: KernelScope,
+  loops: WasmLoops,
+  x: TensorInfo,
+  first: number,
+  images: number,
+  info: backend_util.Conv2DInfo,
+): { v: TensorInfo; vStride: number } {
+  const { inHeight: h, inWidth: w, inChannels: c } = info;
+  const wasm = s.wasm;
+  const at = (t: TensorInfo) => heapAddress(wasm, t.dataId);
+  const padded = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
+    s.run('PadV2', { x: part }, PAD_ONE),
+  );
+  const vStride = skewed(images * (h / 2) * (w / 2) * c);
+  const v = s.output([16 * vStride]);
+  loops.winogradInput(at(padded), at(v), images, h / 2, w / 2, c, 4 * vStride);
+  return { v, vStride };
+}
+
 /** conv(x, filter) (+ bias, then ReLU when asked) by F(2x2, 3x3), in chunks of images. */
 function winogradConv(
   wasm: BackendWasm,
@@ -110,7 +140,7 @@ function winogradConv(
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: k } = info;
   const th = h / 2,
     tw = w / 2;
-  const chunk = Math.max(1, Math.min(n, Math.floor(MAX_WINOGRAD_FLOATS / (16 * th * tw * Math.max(c, k)))));
+  const chunk = imagesPerChunk(info);
   const at = (t: TensorInfo) => heapAddress(wasm, t.dataId);
   const out = wasm.makeOutput([n, h, w, k], 'float32');
   countWinogradCall();
@@ -124,12 +154,7 @@ function winogradConv(
       const tiles = images * th * tw;
       const s = new KernelScope(wasm);
       try {
-        const xs = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
-          s.run('PadV2', { x: part }, PAD_ONE),
-        );
-        const vStride = skewed(tiles * c);
-        const v = s.output([16 * vStride]);
-        loops.winogradInput(at(xs), at(v), images, th, tw, c, 4 * vStride);
+        const { v, vStride } = inputTiles(s, loops, x, first, images, info);
         const products = Array.from({ length: 16 }, (_, xi) =>
           withAlias(wasm, v, xi * vStride, [1, tiles, c], (a) =>
             withAlias(wasm, u, xi * uStride, [1, c, k], (b) =>

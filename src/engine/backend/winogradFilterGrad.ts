@@ -10,7 +10,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, KernelScope, withAlias } from './kernelScope';
 import { heapAddress, type WasmLoops } from './wasmLoops';
-import { countWinogradCall, MAX_WINOGRAD_FLOATS, PAD_ONE, skewed, winogradApplies } from './winogradConv';
+import { countWinogradCall, imagesPerChunk, inputTiles, skewed, winogradApplies } from './winogradConv';
 
 /**
  * Above this many pixels per map, dW by F(2x2, 3x3) loses to the im2col and shifted-window paths. Its products
@@ -37,7 +37,7 @@ export function winogradFilterGrad(
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: k } = info;
   const th = h / 2,
     tw = w / 2;
-  const chunk = Math.max(1, Math.min(n, Math.floor(MAX_WINOGRAD_FLOATS / (16 * th * tw * Math.max(c, k)))));
+  const chunk = imagesPerChunk(info);
   const at = (t: TensorInfo) => heapAddress(wasm, t.dataId);
   const dw = wasm.makeOutput([3, 3, c, k], 'float32');
   countWinogradCall();
@@ -47,14 +47,9 @@ export function winogradFilterGrad(
       const tiles = images * th * tw;
       const s = new KernelScope(wasm);
       try {
-        const xs = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
-          s.run('PadV2', { x: part }, PAD_ONE),
-        );
-        const vStride = skewed(tiles * c);
+        const { v, vStride } = inputTiles(s, loops, x, first, images, info);
         const dyStride = skewed(tiles * k);
-        const v = s.output([16 * vStride]);
         const dyT = s.output([16 * dyStride]);
-        loops.winogradInput(at(xs), at(v), images, th, tw, c, 4 * vStride);
         loops.winogradGradTiles(at(dy) + 4 * first * h * w * k, at(dyT), images, th, tw, k, 4 * dyStride);
         // XNNPACK packs the right operand afresh for each product, and packing [tiles, channels] costs more
         // than it saves when the channels are the few: so the side with more channels goes left, transposed.
