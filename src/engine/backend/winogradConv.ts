@@ -35,9 +35,9 @@ export const MIN_WINOGRAD_CHANNELS = 32;
 
 /**
  * Whether F(2x2, 3x3) computes this convolution here: 3x3, stride 1, 'same', even map sides, channels by 4, at
- * least `minChannels` input channels.
+ * least MIN_WINOGRAD_CHANNELS input channels, and the path not turned off.
  */
-export function winogradApplies(info: backend_util.Conv2DInfo, minChannels = MIN_WINOGRAD_CHANNELS): boolean {
+export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
   const { padInfo } = info;
   return (
     info.filterHeight === 3 &&
@@ -57,7 +57,7 @@ export function winogradApplies(info: backend_util.Conv2DInfo, minChannels = MIN
     info.dataFormat === 'channelsLast' &&
     info.inChannels % 4 === 0 &&
     info.outChannels % 4 === 0 &&
-    info.inChannels >= minChannels &&
+    info.inChannels >= MIN_WINOGRAD_CHANNELS &&
     enabled
   );
 }

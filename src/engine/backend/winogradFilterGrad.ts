@@ -3,8 +3,9 @@
  * wasm training kernels). The forward pass is y = A^T [(G g G^T) . (B^T d B)] A per tile; differentiating the
  * sum of dy . y over the filter gives dW = G^T [sum over tiles of (A dy_t A^T) . (B^T d_t B)] G. So dW is 16
  * matrix products S = V^T W with the tiles as the summed dimension (V: x's tile transforms, as in the forward
- * pass; W: dy's), which XNNPACK runs near its best rate because that dimension is long, then one small 16 ->
- * 9 transform per (c, k): 16 multiplies per 2x2 output block where im2col's product does 36.
+ * pass; W: dy's), then one small 16 -> 9 transform per (c, k): 16 multiplies per 2x2 output block where
+ * im2col's product does 36. XNNPACK packs each product's right operand ([tiles, channels]) afresh, so the
+ * path pays on small maps only (MAX_FILTER_GRAD_PIXELS).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
