@@ -9,9 +9,16 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import { heapF32, KernelScope, withAlias } from './kernelScope';
+import { heapF32, KernelScope } from './kernelScope';
 import { heapAddress, type WasmLoops } from './wasmLoops';
-import { countWinogradCall, imagesPerChunk, inputTiles, skewed, winogradApplies } from './winogradConv';
+import {
+  countWinogradCall,
+  imagesPerChunk,
+  inputTiles,
+  product,
+  skewed,
+  winogradApplies,
+} from './winogradConv';
 
 /**
  * Above this many pixels per map, dW by F(2x2, 3x3) loses to the im2col and shifted-window paths. Its products
@@ -61,10 +68,10 @@ export function winogradFilterGrad(
           loops.transpose4(at(left) + 4 * xi * leftStride, at(leftT) + 4 * xi * rows * tiles, tiles, rows, 1);
         }
         const products = Array.from({ length: 16 }, (_, xi) =>
-          withAlias(wasm, leftT, xi * rows * tiles, [1, rows, tiles], (a) =>
-            withAlias(wasm, right, xi * rightStride, [1, tiles, cols], (b) =>
-              s.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }),
-            ),
+          product(
+            s,
+            { of: leftT, at: xi * rows * tiles, rows, inner: tiles },
+            { of: right, at: xi * rightStride, cols },
           ),
         );
         // [k, c] products (dy's side on the left) are transposed to [c, k], into one buffer.
