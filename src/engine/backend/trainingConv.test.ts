@@ -1,17 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { values } from './kernelTestData';
 import { installTrainingConv, uninstallTrainingConv } from './trainingConv';
 import { registerWasmGradientKernels } from './wasmGradients';
-
-/** Uniform in [-1, 1) from a fixed linear congruential sequence. */
-function values(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    return (a / 4294967296) * 2 - 1;
-  });
-}
 
 /** Two bias-free linear convs (the presets' kind), then one with bias and ReLU (tfjs-layers' own path). */
 function model(): tf.LayersModel {

@@ -4,32 +4,14 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readOn, values } from './kernelTestData';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { canUseShifted, gridSize } from './convFilterGradShifted';
 import { fillIm2colT, fillIm2colTWasm, MAX_IM2COL_FLOATS, tiledMaxPool2Grad } from './wasmHeapKernels';
 import { heapAddress, wasmLoops } from './wasmLoops';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-type Backend = 'cpu' | 'wasm';
 type Pad = 'same' | 'valid' | number;
-
-async function readOn(name: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
-  const outs = tf.tidy(fn);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return data;
-}
-
-/** Uniform in [-1, 1) from a fixed linear congruential sequence, quantised when `levels` is given (ties). */
-function values(size: number, seed: number, levels = 0): Float32Array {
-  let a = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    const u = (a / 4294967296) * 2 - 1;
-    return levels > 0 ? Math.round(u * levels) / levels : u;
-  });
-}
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);

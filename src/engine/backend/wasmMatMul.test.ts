@@ -4,26 +4,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readOn, values } from './kernelTestData';
 import { registerWasmGradientKernels } from './wasmGradients';
-
-type Backend = 'cpu' | 'wasm';
-
-async function readOn(name: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
-  const outs = tf.tidy(fn);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return data;
-}
-
-/** Uniform in [-1, 1) from a fixed linear congruential sequence. */
-function values(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    return (a / 4294967296) * 2 - 1;
-  });
-}
 
 /** Largest |a - b| relative to the largest |b| (products of K terms: absolute error grows with K). */
 function relativeError(a: Float32Array, b: Float32Array): number {

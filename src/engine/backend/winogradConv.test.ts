@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readOn, values } from './kernelTestData';
 import { heapAddress, wasmLoops } from './wasmLoops';
 import { registerWasmGradientKernels } from './wasmGradients';
 import {
@@ -15,25 +16,7 @@ import {
 } from './winogradConv';
 import { MAX_FILTER_GRAD_PIXELS } from './winogradFilterGrad';
 
-type Backend = 'cpu' | 'wasm';
 type Shape4 = [number, number, number, number];
-
-async function readOn(name: Backend, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') returned false`);
-  const outs = tf.tidy(fn);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return data;
-}
-
-/** Uniform in [-1, 1) from a fixed linear congruential sequence. */
-function values(size: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    return (a / 4294967296) * 2 - 1;
-  });
-}
 
 const tensor = (shape: number[], seed: number) =>
   tf.tensor(
