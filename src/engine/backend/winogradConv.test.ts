@@ -110,43 +110,18 @@ describe('Winograd F(2x2, 3x3) convolution on wasm', () => {
   });
 
   it('leaves convolutions it does not cover to wasm (odd sides, stride 2, few channels, 5x5)', async () => {
-    const runs = [
-      () =>
-        tf.conv2d(
-          tensor([1, 5, 6, 32], 7) as tf.Tensor4D,
-          tensor([3, 3, 32, 4], 8) as tf.Tensor4D,
-          1,
-          'same',
-        ),
-      () =>
-        tf.conv2d(
-          tensor([1, 6, 6, 32], 7) as tf.Tensor4D,
-          tensor([3, 3, 32, 4], 8) as tf.Tensor4D,
-          2,
-          'same',
-        ),
-      () =>
-        tf.conv2d(
-          tensor([1, 6, 6, 16], 7) as tf.Tensor4D,
-          tensor([3, 3, 16, 4], 8) as tf.Tensor4D,
-          1,
-          'same',
-        ),
-      () =>
-        tf.conv2d(
-          tensor([1, 6, 6, 32], 7) as tf.Tensor4D,
-          tensor([5, 5, 32, 4], 8) as tf.Tensor4D,
-          1,
-          'same',
-        ),
-      () =>
-        tf.conv2d(
-          tensor([1, 6, 6, 32], 7) as tf.Tensor4D,
-          tensor([3, 3, 32, 4], 8) as tf.Tensor4D,
-          1,
-          'valid',
-        ),
+    const declined: [Shape4, Shape4, number, 'same' | 'valid'][] = [
+      [[1, 5, 6, 32], [3, 3, 32, 4], 1, 'same'],
+      [[1, 6, 6, 32], [3, 3, 32, 4], 2, 'same'],
+      [[1, 6, 6, 16], [3, 3, 16, 4], 1, 'same'],
+      [[1, 6, 6, 32], [5, 5, 32, 4], 1, 'same'],
+      [[1, 6, 6, 32], [3, 3, 32, 4], 1, 'valid'],
     ];
+    const runs = declined.map(
+      ([x, f, stride, pad]) =>
+        () =>
+          tf.conv2d(tensor(x, 7) as tf.Tensor4D, tensor(f, 8) as tf.Tensor4D, stride, pad),
+    );
     for (const run of runs) {
       const [cpu] = await readOn('cpu', () => [run()]);
       const before = winogradCalls();
