@@ -20,6 +20,7 @@ import {
   MUL,
   set,
   SHL,
+  simd,
   SUB,
   uleb,
   V128,
@@ -68,7 +69,6 @@ export function channelSumsBody(): Fn {
   const PROMOTE = [0xbb];
   const f64Zero = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
   const SELECT = [0x1b];
-  const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
   const V128_LOAD = (offset: number) => simd(0, 3, ...uleb(offset));
   const V128_STORE = (offset: number) => simd(11, 3, ...uleb(offset));
   const LOAD2_F32 = (offset: number) => simd(93, 3, ...uleb(offset)); // v128.load64_zero

@@ -9,6 +9,7 @@ import {
   F32,
   F32_LOAD,
   F32_STORE,
+  F32X4_SPLAT,
   type Fn,
   forRange,
   get,
@@ -20,8 +21,10 @@ import {
   MUL,
   set,
   SHL,
-  uleb,
+  simd,
   V128,
+  V128_LOAD,
+  V128_STORE,
 } from './wasmAssembler';
 
 /**
@@ -186,15 +189,11 @@ export function maxPool2Grad4Body(): Fn {
     ME = 20,
     DY = 21,
     NEG_INF = 22;
-  const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-  const V128_LOAD = simd(0, 4, 0);
-  const V128_STORE = simd(11, 4, 0);
   const GT = simd(0x44);
   const AND = simd(0x4e);
   const ANDNOT = simd(0x4f);
   const OR = simd(0x50);
   const BITSELECT = simd(0x52);
-  const SPLAT = simd(0x13);
   const negInf = [0x43, 0x00, 0x00, 0x80, 0xff];
   const right = [...get(C_BYTES), ...ADD];
   const down = [...get(ROW_BYTES), ...ADD];
@@ -231,7 +230,7 @@ export function maxPool2Grad4Body(): Fn {
   const code = [
     ...[...get(OW), ...get(C), ...MUL, ...i32(3), ...SHL, ...set(ROW_BYTES)],
     ...[...get(C), ...i32(2), ...SHL, ...set(C_BYTES)],
-    ...[...negInf, ...SPLAT, ...set(NEG_INF)],
+    ...[...negInf, ...F32X4_SPLAT, ...set(NEG_INF)],
     ...forRange(R, get(ROWS), [
       forRange(Q, get(OW), [
         [
