@@ -218,6 +218,9 @@ test('the shipped teacher: KD distils from it (needs public/teacher/model.json)'
     'data-terms',
     'ce soft weightDecay total',
   );
+  // With wasm threads (this page is cross-origin isolated) the teacher runs in line: the threads have every core.
+  await expect(page.getByTestId('distill-setup')).toBeVisible();
+  await expect(page.getByTestId('distill-teacher-ahead')).toHaveCount(0);
   await page.getByTestId('distill-train-stop').click();
   await expect(run(page, 1)).toHaveAttribute('data-status', 'stopped');
 });

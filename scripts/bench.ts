@@ -16,6 +16,7 @@
  * Whatever follows KEEP_MARKER in docs/benchmarks.md (hand-written notes, e.g. per-kernel before/after
  * measurements that a later run cannot repeat) is carried over to the rewritten file.
  */
+import { nodeTeacherHost } from '../src/cli/teacherThread';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -91,6 +92,10 @@ const METHODS_SETUP = {
 interface MethodRow extends DistillStepBenchmark {
   /** ms per step divided by ce's for the same student. */
   readonly relativeToCe: number;
+  /** Wall ms per step with the teacher a batch ahead on a worker thread, as the CLI runs it; null: none here. */
+  readonly wallAheadMs: number | null;
+  /** That over ce's wall ms per step. */
+  readonly wallAheadRelativeToCe: number | null;
 }
 
 interface MethodsTable {
@@ -110,6 +115,7 @@ async function benchMethods(machine: Record<string, string>): Promise<MethodsTab
   const rows: MethodRow[] = [];
   for (const student of METHODS_SETUP.students) {
     let ce: number | null = null;
+    let ceWall: number | null = null;
     // One discarded run first: the process's own warm-up (V8 compiling on its background threads, which CPU
     // time counts) would otherwise fall on the first method, ce, and understate every ratio.
     await benchmarkDistillStep('ce', { student, teacherPreset: METHODS_SETUP.teacher, batchSize: BATCH });
@@ -125,9 +131,30 @@ async function benchMethods(machine: Record<string, string>): Promise<MethodsTab
         clock: cpuMs,
       });
       ce ??= result.msPerStep;
-      rows.push({ ...result, relativeToCe: result.msPerStep / ce });
+      // Wall time with the teacher on its own thread (engine/distill/teacherAhead.ts): what a CLI run takes.
+      // CPU time would count both threads, so this column is wall ms, ce's included for its ratio.
+      const teacherHost = nodeTeacherHost();
+      const wall =
+        teacherHost || !method.needsTeacher
+          ? await benchmarkDistillStep(method.id, {
+              student,
+              teacherPreset: METHODS_SETUP.teacher,
+              batchSize: BATCH,
+              warmupSteps: 4,
+              timedSteps: METHODS_TIMED_STEPS,
+              maxSeconds: 60,
+              ...(teacherHost ? { teacherHost } : {}),
+            })
+          : null;
+      if (wall && method.needsTeacher && !wall.teacherAhead)
+        throw new Error(`methods ${student} ${method.id}: the teacher did not run ahead on its thread`);
+      ceWall ??= wall?.msPerStep ?? null;
+      const wallAheadMs = wall?.msPerStep ?? null;
+      const wallAheadRelativeToCe = wallAheadMs !== null && ceWall !== null ? wallAheadMs / ceWall : null;
+      rows.push({ ...result, relativeToCe: result.msPerStep / ce, wallAheadMs, wallAheadRelativeToCe });
       console.log(
-        `methods ${student} ${method.id}: ${result.msPerStep.toFixed(0)} ms/step (${(result.msPerStep / ce).toFixed(2)}x ce)`,
+        `methods ${student} ${method.id}: ${result.msPerStep.toFixed(0)} ms/step (${(result.msPerStep / ce).toFixed(2)}x ce)` +
+          (wallAheadMs !== null ? `; wall, teacher ahead: ${wallAheadMs.toFixed(0)} ms/step` : ''),
       );
     }
   }
@@ -142,17 +169,19 @@ function methodsMarkdown({ machine, rows }: MethodsTable): string[] {
     `teacher ${METHODS_SETUP.teacher} (seeded random weights: timing does not depend on them), the lab's step: the real`,
     'Trainer with the method loss and extra parameters, augmentation, SGD with momentum, terms read back every step;',
     `2 warm-up steps excluded (and one discarded ce run per student), ${METHODS_TIMED_STEPS} timed, in CPU ms of the process (other work on the cores does not count). AKD: 1 anchor per class (10 anchors), the anchors passing through the student`,
-    'every step. Relative: ms/step over ce (the student alone) for the same student.',
+    'every step. Relative: ms/step over ce (the student alone) for the same student. The last two columns: wall ms per',
+    "step with the teacher's pass a batch ahead on a worker thread, as `npm run cli -- distill` runs it on 2 or more",
+    "cores (src/engine/distill/teacherAhead.ts; 4 warm-up steps, the thread starting), and that over ce's wall ms/step.",
     '',
     ...Object.entries(machine)
       .filter(([k]) => k !== 'adapter')
       .map(([k, v]) => `- ${k}: ${v}`),
     '',
-    '| student | method | ms/step | x ce | anchors | set-up s |',
-    '|---|---|---:|---:|---:|---:|',
+    '| student | method | ms/step | x ce | anchors | set-up s | wall ms/step, teacher ahead | x ce (wall) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.student} | ${r.method} | ${r.msPerStep.toFixed(0)} | ${r.relativeToCe.toFixed(2)} | ${r.anchors || ''} | ${r.setupSeconds.toFixed(1)} |`,
+        `| ${r.student} | ${r.method} | ${r.msPerStep.toFixed(0)} | ${r.relativeToCe.toFixed(2)} | ${r.anchors || ''} | ${r.setupSeconds.toFixed(1)} | ${r.wallAheadMs?.toFixed(0) ?? '-'} | ${r.wallAheadRelativeToCe?.toFixed(2) ?? '-'} |`,
     ),
   ];
 }

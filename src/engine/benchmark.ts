@@ -10,6 +10,7 @@ import { setWinogradEnabled } from './backend/winogradConv';
 import { CIFAR10_CLASSES, type Dataset, emptySplit, IMAGE_BYTES, type ImageSplit } from './data/cifar10';
 import { seededRandom } from './data/subset';
 import { timedHooks } from './run/labRun';
+import type { TeacherHostFactory } from './distill/teacherAhead';
 import { createDistillation } from './run/runSpec';
 import { validateParams } from './distill/method';
 import { findMethod } from './distill/registry';
@@ -98,6 +99,8 @@ export interface DistillStepBenchmark {
   readonly setupSeconds: number;
   readonly msPerStep: number;
   readonly timedSteps: number;
+  /** Whether the teacher's pass ran beside the steps, on a host of its own, to the end (teacherAhead.ts). */
+  readonly teacherAhead: boolean;
 }
 
 /**
@@ -129,6 +132,8 @@ export async function benchmarkDistillStep(
     params?: Readonly<Record<string, number>>;
     /** The clock the steps are timed by, in ms: wall time unless the host gives another (the bench: CPU time). */
     clock?: () => number;
+    /** Where the teacher's pass may run beside the student's step (runSpec.ts DistillationOptions). */
+    teacherHost?: TeacherHostFactory;
   } = {},
 ): Promise<DistillStepBenchmark> {
   const {
@@ -140,6 +145,7 @@ export async function benchmarkDistillStep(
     maxSeconds = 60,
     params = {},
     clock = () => performance.now(),
+    teacherHost,
   } = options;
   registerFastBatchNormGradient();
   const method = findMethod(methodId);
@@ -164,6 +170,8 @@ export async function benchmarkDistillStep(
       { method: method.id, params: validateParams(method, params), labelledFraction: 1, train },
       dataset,
       { model: teacher },
+      undefined,
+      teacherHost ? { teacherHost } : {},
     );
     try {
       // Methods with learned anchor masks say so; their anchors are counted through the interface, by no name.
@@ -188,6 +196,7 @@ export async function benchmarkDistillStep(
         setupSeconds: distillation.setupSeconds,
         msPerStep: timer.msPerStep,
         timedSteps: timer.measuredSteps,
+        teacherAhead: distillation.trainer.teacherAhead?.failure === null,
       };
     } finally {
       distillation.dispose();

@@ -6,7 +6,7 @@ import {
   distillMethodInfos,
   parseDistillConfig,
 } from './run/runSpec';
-import { LabRun } from './run/labRun';
+import { LabRun, type LabRunOptions } from './run/labRun';
 import { readSavedRun } from './run/savedRunSummary';
 import type {
   RestoredRun,
@@ -206,6 +206,7 @@ export class LabSession {
         dataset,
         teacher && runTeacherOf(teacher, this.dataset?.id ?? null),
         this.slots[lane],
+        this.runOptions(),
       );
     } finally {
       this.starting = false;
@@ -230,6 +231,7 @@ export class LabSession {
       labelledCount: run.labelledCount,
       trainCount: dataset.train.count,
       teacher: teacher ? this.teacherInfoOf(teacher) : null,
+      teacherAhead: run.teacherAhead,
     });
     return run.run(listener, this.yieldToHost);
   }
@@ -325,7 +327,7 @@ export class LabSession {
       this.slots[lane],
       this.activeDataset(),
       teacher && runTeacherOf(teacher, this.dataset?.id ?? null),
-      { logEvery: logEveryFor(getBackend()) },
+      { ...this.runOptions(), logEvery: logEveryFor(getBackend()) },
     );
     this.replaceRun(lane, run);
     await this.visitModels.noteAnchors(run);
@@ -521,6 +523,11 @@ export class LabSession {
     const pass = await this.teacherPass(teacher, dataset.train, { onProgress });
     explorer.prepareFrom(teacher.model, dataset.train, version, pass.features, pass.dim);
     return explorer;
+  }
+
+  /** What every run of this session is started with from its host. */
+  private runOptions(): LabRunOptions {
+    return this.host.teacherHost ? { teacherHost: this.host.teacherHost } : {};
   }
 
   /** The current teacher's outputs on a split: one pass shared by the whole session (distill/teacherPasses.ts). */

@@ -116,7 +116,13 @@ describe('LabSession distillation', () => {
       kind: 'done',
     });
     expect(baseline.setups).toEqual([
-      { seconds: expect.any(Number), labelledCount: 256, trainCount: 256, teacher: null },
+      {
+        seconds: expect.any(Number),
+        labelledCount: 256,
+        trainCount: 256,
+        teacher: null,
+        teacherAhead: false,
+      },
     ]);
     expect(baseline.steps).toHaveLength(4);
     for (const log of baseline.steps) expect(Object.keys(log.terms)).toEqual(['ce', 'weightDecay', 'total']);

@@ -3,6 +3,7 @@
  * teacher's description, saved and restored runs, a run's set-up. Plain types, shared by the Worker protocol.
  */
 import type { InitBackendOptions } from './backend/initBackend';
+import type { TeacherHostFactory } from './distill/teacherAhead';
 import type { TrainConfig } from './training/hyperparams';
 import type { RunSlots } from './training/savedRuns';
 import type { EpochLog, StepLog } from './training/trainer';
@@ -17,6 +18,8 @@ export interface SessionHost extends InitBackendOptions {
   readonly readShippedTeacher?: () => Promise<TeacherFiles | null>;
   /** Lets the host handle queued requests (a pause) during long work; a timer turn when left out. */
   readonly yieldToHost?: YieldToHost;
+  /** Starts a thread for the teacher's pass beside the student's step (distill/teacherAhead.ts); none: in line. */
+  readonly teacherHost?: TeacherHostFactory;
 }
 
 export interface TeacherFiles {
@@ -85,6 +88,8 @@ export interface DistillSetup {
   readonly trainCount: number;
   /** The teacher distilled from; null for `ce`, which needs none. */
   readonly teacher: TeacherInfo | null;
+  /** Whether the teacher's pass runs a batch ahead on a thread of its own (distill/teacherAhead.ts). */
+  readonly teacherAhead: boolean;
 }
 
 /** What a run reports to its host: the run's logs, timing and checkpoints, and its set-up once done. */

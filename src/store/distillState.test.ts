@@ -121,6 +121,7 @@ describe('the Distillation panel’s state', () => {
       labelledCount: 10_000,
       trainCount: 10_000,
       teacher: null,
+      teacherAhead: false,
     });
     state = applyDistillProgress(state, id, progress([stepLog(1), stepLog(2)], position(0, 2)));
     state = applyDistillProgress(state, id, progress([stepLog(3)], position(1, 0), [epochLog(1, 0.4)], null));

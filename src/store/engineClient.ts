@@ -11,9 +11,12 @@ export function getEngine(onCrash: (message: string) => void): Comlink.Remote<En
       onCrash(`The engine worker failed: ${event.message || 'could not load'}`),
     );
     engine = Comlink.wrap<EngineApi>(worker);
-    // `npm run bench` measures the browser's backends through this handle (scripts/bench.ts).
+    // `npm run bench` measures the browser's backends through these handles (scripts/bench.ts,
+    // scripts/bench-teacher-ahead.ts).
     const bench: EngineApi['benchmark'] = (presetId, options) => engine!.benchmark(presetId, options);
-    Object.assign(window, { distilleryBenchmark: bench });
+    const benchDistill: EngineApi['benchmarkDistill'] = (methodId, options) =>
+      engine!.benchmarkDistill(methodId, options);
+    Object.assign(window, { distilleryBenchmark: bench, distilleryDistillBenchmark: benchDistill });
   }
   return engine;
 }

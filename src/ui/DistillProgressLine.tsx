@@ -47,6 +47,15 @@ export function DistillProgressLine({
             set up in {run.setup.seconds.toFixed(1)} s, {formatCount(run.setup.labelledCount)} of{' '}
             {formatCount(run.setup.trainCount)} labels used
           </span>
+          {run.setup.teacherAhead && (
+            <span
+              data-testid="distill-teacher-ahead"
+              title="The teacher's pass runs a batch ahead in a Worker of its own, on a core the student's single-threaded wasm leaves free"
+            >
+              {' '}
+              · teacher on its own thread
+            </span>
+          )}
         </>
       )}
     </RunProgressView>

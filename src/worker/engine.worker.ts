@@ -1,16 +1,15 @@
 /// <reference lib="webworker" />
-import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 // The umbrella package: layers (the models) and the gradients training needs, on whichever backend starts.
 import '@tensorflow/tfjs';
 import * as Comlink from 'comlink';
 import { registerFastBatchNormGradient } from '../engine/backend/batchNormGradient';
-import { benchmarkTrainingStep } from '../engine/benchmark';
+import { benchmarkDistillStep, benchmarkTrainingStep } from '../engine/benchmark';
 import { LabSession, type TeacherFiles } from '../engine/session';
 import { indexedDbRunSlots } from './indexedDbRunSlots';
 import type { RunEnd } from '../engine/run/runTypes';
 import { pairModelFiles } from './modelFilePair';
+import { workerTeacherHost } from './teacherHost';
+import { wasmPaths } from './wasmFiles';
 import { ProgressForwarder } from './progress';
 import type { SessionRunListener } from '../engine/session';
 import type {
@@ -95,16 +94,19 @@ const yieldToHost = () =>
     yieldChannel.port2.postMessage(null);
   });
 
+/**
+ * On wasm the teacher's pass runs in a Worker of its own, a batch ahead (engine/distill/teacherAhead.ts), where
+ * there is a second core for it.
+ */
+const teacherHost = (self.navigator.hardwareConcurrency ?? 1) >= 2 ? workerTeacherHost : undefined;
+
 const session = new LabSession({
   readPreparedFile,
   readShippedTeacher,
   yieldToHost,
   runSlots: indexedDbRunSlots,
-  wasmPaths: {
-    'tfjs-backend-wasm.wasm': wasmPlainUrl,
-    'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
-    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
-  },
+  wasmPaths,
+  ...(teacherHost ? { teacherHost } : {}),
 });
 
 /**
@@ -293,6 +295,8 @@ const api: EngineApi = {
     session.stopMutual();
   },
   benchmark: (presetId, options) => benchmarkTrainingStep(presetId, options),
+  benchmarkDistill: (methodId, { inline = false, ...options }) =>
+    benchmarkDistillStep(methodId, { ...options, ...(teacherHost && !inline ? { teacherHost } : {}) }),
 };
 
 Comlink.expose(api);

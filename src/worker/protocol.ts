@@ -6,7 +6,7 @@
 import type { BackendName } from '../engine/backend/chooseBackend';
 import type { BackendReport } from '../engine/backend/initBackend';
 import type { PreparedSetId } from '../engine/data/prepared';
-import type { StepBenchmark } from '../engine/benchmark';
+import type { DistillStepBenchmark, StepBenchmark } from '../engine/benchmark';
 import type {
   AnchorGalleryView,
   AnchorNeighbours,
@@ -225,4 +225,18 @@ export interface EngineApi {
     presetId: string,
     options: { batchSize?: number; warmupSteps?: number; timedSteps?: number; maxSeconds?: number },
   ): Promise<StepBenchmark>;
+  /**
+   * A distillation method's step on the active backend, with the teacher's pass in its own Worker where the lab
+   * would run it there, unless `inline` (for scripts/bench-teacher-ahead.ts; not used by the UI).
+   */
+  benchmarkDistill(
+    methodId: string,
+    options: {
+      student?: string;
+      batchSize?: number;
+      warmupSteps?: number;
+      timedSteps?: number;
+      inline?: boolean;
+    },
+  ): Promise<DistillStepBenchmark>;
 }

@@ -1,3 +1,4 @@
+import { nodeTeacherHost } from '../teacherThread';
 import type { BackendName } from '../../engine/backend/chooseBackend';
 import { isPreparedSetId, PREPARED_SET_IDS } from '../../engine/data/prepared';
 import {
@@ -133,6 +134,9 @@ export async function distillCommand(options: DistillOptions): Promise<number> {
   const logEvery = logEveryFor(backend.backend);
   const teacher = options.teacher ? await teacherFrom(options.teacher, set) : null;
   const dataset = await loadPreparedFromDisk(set);
+  // The teacher's pass a batch ahead on a worker thread (engine/distill/teacherAhead.ts).
+  const teacherHost = nodeTeacherHost();
+  const hostOptions = teacherHost ? { teacherHost } : {};
   let run: LabRun;
   try {
     run = settings
@@ -144,8 +148,10 @@ export async function distillCommand(options: DistillOptions): Promise<number> {
             options.out ??
               `checkpoints/distill-${settings.method}-${settings.train.model}-seed${settings.train.seed}`,
           ),
+          hostOptions,
         )
       : await LabRun.restore(folderSlot(options.resume!), dataset, teacher, {
+          ...hostOptions,
           logEvery,
           epochs: options.epochs === undefined ? undefined : wholeNumber(options.epochs, '--epochs'),
         });
@@ -170,6 +176,7 @@ export async function distillCommand(options: DistillOptions): Promise<number> {
         teacher: run.usesTeacher && teacher ? { dir: teacher.source, preset: teacher.preset } : null,
         student: config.model,
         setupSeconds: run.setupSeconds,
+        teacherAhead: run.teacherAhead,
       },
     );
     return await runToEnd(run, dataset, { out, limitSteps });

@@ -12,7 +12,7 @@ import {
 import { installTrainingBatchNorm } from './trainingBatchNorm';
 import { installTrainingConv } from './trainingConv';
 import { registerWasmGradientKernels } from './wasmGradients';
-import { wasmThreads, withWasmThreads } from './wasmThreads';
+import { noteWasmThreads, wasmThreads, withWasmThreads } from './wasmThreads';
 import { wasmLoops } from './wasmLoops';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -34,6 +34,8 @@ export interface BackendReport extends BackendChoice {
 export interface InitBackendOptions {
   /** Where the browser host serves tfjs-backend-wasm's .wasm files (file name -> URL); Node needs none. */
   readonly wasmPaths?: Record<string, string>;
+  /** At most this many wasm threads (a helper Worker beside the training one asks for 1); every core if left out. */
+  readonly wasmThreads?: number;
 }
 
 const unavailable = (description: string): BackendProbe => ({
@@ -103,7 +105,8 @@ async function registerBackendCode(name: BackendName, options: InitBackendOption
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths);
-    const threads = await wasmThreads();
+    const cores = await wasmThreads();
+    const threads = cores == null ? null : Math.min(cores, options.wasmThreads ?? cores);
     if (threads != null) wasm.setThreadsCount(threads);
     registerWasmGradientKernels();
     installTrainingBatchNorm();
@@ -117,6 +120,7 @@ async function describeWasm(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+  noteWasmThreads(threads ? getThreadsCount() : 1);
   return `WebAssembly${simd ? ' SIMD' : ''}, ${threads ? `${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}` : 'single-threaded'}`;
 }
 

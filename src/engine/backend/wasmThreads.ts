@@ -36,3 +36,14 @@ export async function withWasmThreads<T>(threads: number | null, start: () => Pr
     else delete (nav as unknown as Record<string, unknown>).hardwareConcurrency;
   }
 }
+
+let threadsInUse = 1;
+
+/** Threads of the running wasm backend's pool (1 single-threaded, or before wasm starts); set by initBackend. */
+export function wasmThreadsInUse(): number {
+  return threadsInUse;
+}
+
+export function noteWasmThreads(count: number): void {
+  threadsInUse = Math.max(1, count);
+}

@@ -14,7 +14,14 @@ import type { RunSlot } from '../training/savedRuns';
 import { StepTimer } from '../training/stepTimer';
 import { evaluateModel, type RunHooks, type TrainerState } from '../training/trainer';
 import { loadRunCheckpoint, saveRunCheckpoint } from './runCheckpoint';
-import { createDistillation, type Distillation, type DistillSettings, type DistillTeacher } from './runSpec';
+import type { TeacherHostFactory } from '../distill/teacherAhead';
+import {
+  createDistillation,
+  type Distillation,
+  type DistillationOptions,
+  type DistillSettings,
+  type DistillTeacher,
+} from './runSpec';
 import {
   describePosition,
   type RunEnd,
@@ -37,7 +44,12 @@ export interface LabRunOptions {
   readonly now?: () => number;
   /** The loss read-back interval for this host's backend (restore only: a start takes it from the config). */
   readonly logEvery?: number;
+  /** Where the teacher's pass can run beside the student's step (runSpec.ts DistillationOptions). */
+  readonly teacherHost?: TeacherHostFactory;
 }
+
+const hostOptions = ({ teacherHost }: LabRunOptions): DistillationOptions =>
+  teacherHost ? { teacherHost } : {};
 
 /** Where a checkpoint stands in its run. */
 type CheckpointPosition = Pick<TrainerState, 'epoch' | 'stepInEpoch'>;
@@ -92,7 +104,7 @@ export class LabRun {
     private readonly teacher: RunTeacher | null,
     private readonly slot: RunSlot,
     checkpoint: CheckpointPosition | null,
-    options: LabRunOptions,
+    private readonly options: LabRunOptions,
   ) {
     this.checkpoint = checkpoint;
     this.now = options.now ?? (() => performance.now());
@@ -110,7 +122,7 @@ export class LabRun {
     options: LabRunOptions = {},
   ): Promise<LabRun> {
     const used = findMethod(settings.method).needsTeacher ? teacher : null;
-    const pieces = await createDistillation(settings, dataset, used);
+    const pieces = await createDistillation(settings, dataset, used, undefined, hostOptions(options));
     try {
       await slot.clear();
     } catch (error) {
@@ -158,12 +170,18 @@ export class LabRun {
       train: config,
     };
     const used = method.teacher ? teacher : null;
-    const pieces = await createDistillation(settings, dataset, used, {
-      model: saved.model,
-      optimizerSlots: saved.optimizerSlots,
-      state: saved.run.state,
-      methodState: saved.methodState,
-    });
+    const pieces = await createDistillation(
+      settings,
+      dataset,
+      used,
+      {
+        model: saved.model,
+        optimizerSlots: saved.optimizerSlots,
+        state: saved.run.state,
+        methodState: saved.methodState,
+      },
+      hostOptions(options),
+    );
     const { epoch, stepInEpoch } = saved.run.state;
     return new LabRun(settings, pieces, dataset, used, slot, { epoch, stepInEpoch }, options);
   }
@@ -186,6 +204,11 @@ export class LabRun {
 
   get setupSeconds(): number {
     return this.pieces.setupSeconds;
+  }
+
+  /** Whether the teacher's pass runs a batch ahead on a thread of its own (distill/teacherAhead.ts). */
+  get teacherAhead(): boolean {
+    return this.pieces.trainer.teacherAhead !== null;
   }
 
   get labelledCount(): number {
@@ -386,12 +409,18 @@ export class LabRun {
         "the run's loss became non-finite before its first checkpoint; start again with a lower learning rate",
       );
     const saved = await loadRunCheckpoint(this.slot);
-    const next = await createDistillation(this.settings, this.dataset, this.teacher, {
-      model: saved.model,
-      optimizerSlots: saved.optimizerSlots,
-      state: saved.run.state,
-      methodState: saved.methodState,
-    });
+    const next = await createDistillation(
+      this.settings,
+      this.dataset,
+      this.teacher,
+      {
+        model: saved.model,
+        optimizerSlots: saved.optimizerSlots,
+        state: saved.run.state,
+        methodState: saved.methodState,
+      },
+      hostOptions(this.options),
+    );
     this.pieces.dispose();
     this.pieces = next;
     this.healthy = true;

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from '../backend/batchNormGradient';
 import type { Dataset, ImageSplit } from '../data/cifar10';
 import { seededRandom } from '../data/subset';
+import type { ImageShape, TeacherAhead, TeacherOutput } from '../distill/teacherAhead';
 import { epochOrder, makeBatch } from './batches';
 import type { TrainConfig } from './hyperparams';
 import { learningRateAt } from './schedule';
@@ -21,6 +22,8 @@ export type LossFunction = (batch: {
   /** The batch's record indices in the training split (label-efficiency masks, memory banks). */
   indices: readonly number[];
   training: boolean;
+  /** The teacher's leading outputs on `images`, computed elsewhere (teacherAhead.ts); the loss runs it when absent. */
+  teacher?: readonly tf.Tensor[];
 }) => {
   terms: LossTerms;
   logits: tf.Tensor2D;
@@ -176,13 +179,22 @@ export class Trainer {
     return Math.ceil(this.dataset.train.count / this.config.batchSize);
   }
 
-  private batchTensors(split: ImageSplit, indices: number[], random?: () => number) {
-    const images = tf.tensor4d(makeBatch(split, indices, random), [indices.length, 32, 32, 3]);
-    const labels = tf.tensor1d(
-      indices.map((i) => split.labels[i]!),
-      'int32',
-    );
-    return { images, labels };
+  /**
+   * Runs the teacher's pass of each next batch on a host while this batch trains (null: the loss runs it);
+   * the Distillation that made this trainer owns and closes it.
+   */
+  teacherAhead: TeacherAhead | null = null;
+
+  /** Step `s` of an epoch: its records and their pixels (augmented by a seed of its own, so the same whenever made). */
+  private batchAt(order: readonly number[], epoch: number, s: number) {
+    const { batchSize, augment, seed } = this.config;
+    const indices = order.slice(s * batchSize, (s + 1) * batchSize);
+    const random = augment ? seededRandom(`${seed}/augment/${epoch}/${s}`) : undefined;
+    const pixels = makeBatch(this.dataset.train, indices, random);
+    const shape: ImageShape = [indices.length, 32, 32, 3];
+    // Asked as soon as the batch exists: the host works on it while the step before trains.
+    const teacher = this.teacherAhead?.request(pixels, shape) ?? Promise.resolve(null);
+    return { indices, pixels, shape, teacher };
   }
 
   /** Runs epochs until `config.epochs`, a stop request, or a non-finite loss. */
@@ -198,6 +210,7 @@ export class Trainer {
       let pending: { step: number; lr: number; terms: Record<string, tf.Scalar> }[] = [];
       let correct = tf.scalar(0, 'int32');
       let lossSum = tf.scalar(0);
+      let next = this.batchAt(order, epoch, startStep);
       for (let s = startStep; s < perEpoch; s++) {
         if (await hooks.shouldStop?.()) {
           const flushed = await this.flush(pending, epoch, perEpoch, hooks);
@@ -207,21 +220,34 @@ export class Trainer {
         const globalStep = epoch * perEpoch + s;
         const lr = learningRateAt(config, globalStep, totalSteps);
         setLearningRate(this.optimizer, lr);
-        const indices = order.slice(s * config.batchSize, (s + 1) * config.batchSize);
-        const random = config.augment ? seededRandom(`${config.seed}/augment/${epoch}/${s}`) : undefined;
-        const { images, labels } = this.batchTensors(this.dataset.train, indices, random);
+        const batch = next;
+        if (s + 1 < perEpoch) next = this.batchAt(order, epoch, s + 1);
+        const { indices } = batch;
+        const teacherOutputs = await batch.teacher;
+        const images = tf.tensor4d(batch.pixels, batch.shape);
+        const labels = tf.tensor1d(
+          indices.map((i) => this.dataset.train.labels[i]!),
+          'int32',
+        );
+        const teacher = teacherOutputs ? outputTensors(teacherOutputs) : undefined;
         let kept: Record<string, tf.Scalar> = {};
         let stepCorrect: tf.Scalar | undefined;
         // The update hands back `total` itself; the other terms and the hit count are kept out of its tidy.
         const total = this.update(() => {
-          const { terms, logits } = this.loss({ images, labels, indices, training: true });
+          const { terms, logits } = this.loss({
+            images,
+            labels,
+            indices,
+            training: true,
+            ...(teacher ? { teacher } : {}),
+          });
           const { total: objective, ...rest } = terms;
           kept = Object.fromEntries(Object.entries(rest).map(([name, t]) => [name, tf.keep(t)]));
           stepCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
           return objective;
         });
         kept.total = total;
-        tf.dispose([images, labels]);
+        tf.dispose([images, labels, ...(teacher ?? [])]);
         // In a tidy: tf.mul(x, n) makes a tensor of n, which would otherwise outlive the step.
         const [nextCorrect, nextLoss] = tf.tidy(() => [
           tf.add(correct, stepCorrect!) as tf.Scalar,
@@ -301,6 +327,9 @@ export class Trainer {
     return evaluateModel(this.model, split, this.config.batchSize);
   }
 }
+
+const outputTensors = (outputs: readonly TeacherOutput[]) =>
+  outputs.map(({ shape, values }) => tf.tensor(values, shape));
 
 export async function evaluateModel(
   model: tf.LayersModel,

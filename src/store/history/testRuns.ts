@@ -96,6 +96,7 @@ export function distillRun(
     seconds: 0.4,
     labelledCount: 5000,
     trainCount: 10000,
+    teacherAhead: false,
     teacher: {
       source: 'shipped',
       preset: 'vgg-fast',

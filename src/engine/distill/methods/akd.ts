@@ -64,6 +64,7 @@ const perMaskMean = (masks: tf.Tensor) => tf.mean(masks, [1, 2], true);
 
 export const akdComponent: ComponentSpec = {
   id: 'akd',
+  teacherOutputs: 2,
   learnsAnchorMasks: true,
   setupNote: 'choosing the anchors with the teacher over the training split',
   params: [

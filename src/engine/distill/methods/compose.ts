@@ -84,6 +84,11 @@ export interface ComponentSpec {
   readonly learnsAnchorMasks?: boolean;
   /** What its set-up does before the first step when that takes a while (the method's `setupNote`). */
   readonly setupNote?: string;
+  /**
+   * How many of the teacher's leading outputs its forward reads (1: logits; 2: and features); every one, stage
+   * maps included, when left out. A teacher run on another thread sends only these back (teacherAhead.ts).
+   */
+  readonly teacherOutputs?: number;
 }
 
 /** Cross-entropy of the labelled images only: mean over them, 0 when the batch has none. */
@@ -145,6 +150,10 @@ async function buildInstance(
   }
   // The teacher's pass with its BatchNorms folded into its convs (frozenTeacher.ts); plain CE never runs it.
   const frozenTeacher = components.length ? freezeTeacher(teacher) : null;
+  const teacherOutputs = Math.max(
+    0,
+    ...parts.map(({ spec }) => Math.min(spec.teacherOutputs ?? Infinity, teacher.outputs.length)),
+  );
 
   const weightDecay = context.weightDecay ?? 0;
   // originalName, not name: a model built twice in a process gets suffixed names (see crossEntropyLoss).
@@ -154,7 +163,7 @@ async function buildInstance(
   ];
   const termName = (id: string, name: string) => (prefixTerms && name !== id ? `${id}.${name}` : name);
 
-  const loss: LossFunction = ({ images, labels, indices, training }) =>
+  const loss: LossFunction = ({ images, labels, indices, training, teacher: given }) =>
     tf.tidy(() => {
       if (indices.length !== images.shape[0])
         throw new Error(`a batch of ${images.shape[0]} images came with ${indices.length} record indices`);
@@ -164,7 +173,13 @@ async function buildInstance(
         return labelled[i]!;
       });
       const studentOut = student.apply(images, { training }) as tf.Tensor[];
-      const teacherOut = frozenTeacher ? stopGradient(() => frozenTeacher.run(images)) : [];
+      if (given && given.length !== teacherOutputs)
+        throw new Error(
+          `the batch came with ${given.length} teacher outputs; this method reads ${teacherOutputs}`,
+        );
+      const teacherOut =
+        given ??
+        (frozenTeacher ? stopGradient(() => frozenTeacher.run(images).slice(0, teacherOutputs)) : []);
       const logits = studentOut[0] as tf.Tensor2D;
       const labelledTensor = tf.tensor1d(mask);
       const targets =
@@ -206,6 +221,7 @@ async function buildInstance(
   let disposed = false;
   return {
     loss,
+    ...(frozenTeacher ? { teacher: { model: teacher, outputs: teacherOutputs } } : {}),
     extra: {
       ...(withModel.length ? { withModel } : {}),
       ...(ownGroups.length ? { ownGroups } : {}),

@@ -50,6 +50,7 @@ export function contrastLoss(scores: tf.Tensor2D, records: number): tf.Scalar {
 
 export const crdComponent: ComponentSpec = {
   id: 'crd',
+  teacherOutputs: 2,
   params: [
     {
       name: 'weight',

@@ -45,6 +45,7 @@ export function dkdTerms(
 
 export const dkdComponent: ComponentSpec = {
   id: 'dkd',
+  teacherOutputs: 1,
   params: [
     {
       name: 'alpha',

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 
 export const kdComponent: ComponentSpec = {
   id: 'kd',
+  teacherOutputs: 1,
   params: [
     {
       name: 'temperature',

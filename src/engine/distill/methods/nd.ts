@@ -81,6 +81,7 @@ export async function teacherUnitCenters(
 
 export const ndComponent: ComponentSpec = {
   id: 'nd',
+  teacherOutputs: 2,
   setupNote: "computing the teacher's class means over the training split",
   params: [
     {

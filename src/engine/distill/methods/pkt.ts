@@ -10,6 +10,7 @@ import { type ComponentSpec, singleMethod } from './compose';
 
 export const pktComponent: ComponentSpec = {
   id: 'pkt',
+  teacherOutputs: 2,
   params: [
     {
       name: 'weight',

@@ -43,6 +43,7 @@ function angles(e: tf.Tensor2D): tf.Tensor3D {
 
 export const rkdComponent: ComponentSpec = {
   id: 'rkd',
+  teacherOutputs: 2,
   params: [
     {
       name: 'distanceWeight',

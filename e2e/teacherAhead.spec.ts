@@ -1,0 +1,41 @@
+import { expect, test } from '@playwright/test';
+import { openLab, uploadPrepared } from './helpers';
+
+// A static host that sends no isolation headers (README, static hosting) gives no SharedArrayBuffer: wasm runs
+// single-threaded, and a distillation's teacher runs a batch ahead in a Worker of its own on a free core
+// (engine/distill/teacherAhead.ts). The headers are taken off every response here to serve the lab that way.
+test('without cross-origin isolation, KD runs its teacher in a Worker of its own and trains to the end', async ({
+  page,
+}) => {
+  await page.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-opener-policy'];
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+  // A host that fails falls back to the teacher in line, with a warning (the run would still pass without it).
+  const fallbacks: string[] = [];
+  page.on('console', (message) => {
+    if (message.text().includes('the teacher runs on the training thread')) fallbacks.push(message.text());
+  });
+  await openLab(page, '?backend=wasm');
+  expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
+  await expect(page.getByTestId('backend-adapter')).toHaveText('WebAssembly SIMD, single-threaded');
+  // 512 training images (8 steps of 64), 200 test images; the shipped teacher.
+  await uploadPrepared(page, 512, 200);
+  await expect(page.getByTestId('train-size')).toHaveText('512');
+  await expect(page.getByTestId('distill-teacher')).toHaveAttribute('data-has-teacher', 'true');
+  await page.getByTestId('distill-epochs').fill('2');
+  await page.getByTestId('distill-train-start').click();
+  await expect(page.getByTestId('distill-teacher-ahead')).toHaveText('· teacher on its own thread');
+  const run = page.locator('[data-testid=distill-run][data-run-id="1"]');
+  await expect(run).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
+  await expect(page.getByTestId('distill-progress')).toContainText('epoch 2 of 2 · step 8 of 8');
+  await expect(page.getByTestId('panel-distillation').getByTestId('loss-chart')).toHaveAttribute(
+    'data-terms',
+    'ce soft weightDecay total',
+  );
+  await expect(run.getByTestId('distill-run-accuracy')).toHaveText(/^\d{1,3}\.\d%$/);
+  expect(fallbacks).toEqual([]);
+});

@@ -1,0 +1,108 @@
+/**
+ * Issue 11's teacher target in the browser: wall ms per distillation step on wasm, with the teacher's pass a
+ * batch ahead in its own Worker (engine/distill/teacherAhead.ts) and in line on the training thread, against
+ * plain CE. `npx tsx scripts/bench-teacher-ahead.ts [STUDENT ...] [--rounds N]` (default cnn-small resnet8, 3
+ * rounds; teacher VGG-Fast with seeded random weights, batch 64, 12 warm-up steps, in which a new Worker
+ * compiles its wasm up a tier, and 12 timed ones). The production build is served twice by Vite's preview
+ * server: without the isolation headers (single-threaded wasm, where the lab runs the teacher ahead) and as
+ * `npm run preview` serves it (wasm threads on every core, where the lab keeps the teacher in line, timed for
+ * comparison). The variants take turns round by round; prints each and the medians. A benchmark: run it on an
+ * otherwise idle machine.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium, type Page } from '@playwright/test';
+import { preview } from 'vite';
+import type { DistillStepBenchmark } from '../src/engine/benchmark';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string', default: '3' } },
+});
+const students = positionals.length ? positionals : ['cnn-small', 'resnet8'];
+const rounds = Number(values.rounds);
+if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number >= 1`);
+
+/** What is timed: a method on a page, with its teacher ahead in a Worker or in line. */
+const variants = [
+  { name: 'ce', page: 'single', method: 'ce', inline: false },
+  { name: 'kd ahead', page: 'single', method: 'kd', inline: false },
+  { name: 'kd in line', page: 'single', method: 'kd', inline: true },
+  { name: 'akd ahead', page: 'single', method: 'akd', inline: false },
+  { name: 'akd in line', page: 'single', method: 'akd', inline: true },
+  { name: 'threads: ce', page: 'threads', method: 'ce', inline: true },
+  { name: 'threads: kd', page: 'threads', method: 'kd', inline: true },
+  { name: 'threads: akd', page: 'threads', method: 'akd', inline: true },
+] as const;
+
+execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+const isolated = await preview({ root: ROOT, preview: { port: 4193, strictPort: true } });
+const plain = await preview({
+  root: ROOT,
+  configFile: false,
+  build: { outDir: 'dist' },
+  preview: { port: 4194, strictPort: true },
+});
+const executablePath = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
+const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}) });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+try {
+  const pages: Record<'threads' | 'single', Page> = {
+    threads: await browser.newPage(),
+    single: await browser.newPage(),
+  };
+  for (const [name, server] of [
+    ['threads', isolated],
+    ['single', plain],
+  ] as const) {
+    await pages[name].goto(`${server.resolvedUrls!.local[0]!}?backend=wasm`);
+    await pages[name].waitForSelector('[data-testid=backend-badge][data-status=ready]', { timeout: 60_000 });
+    console.log(`${name}: ${await pages[name].textContent('[data-testid=backend-adapter]')}`);
+  }
+  for (const student of students) {
+    const ms: Record<string, number[]> = {};
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 ? [...variants].reverse() : variants;
+      for (const { name, page, method, inline } of order) {
+        const result = (await pages[page].evaluate(
+          (args) =>
+            (
+              window as unknown as {
+                distilleryDistillBenchmark: (id: string, options: object) => Promise<DistillStepBenchmark>;
+              }
+            ).distilleryDistillBenchmark(args.method, {
+              student: args.student,
+              batchSize: 64,
+              warmupSteps: 12,
+              timedSteps: 12,
+              inline: args.inline,
+            }),
+          { method, student, inline },
+        )) as DistillStepBenchmark;
+        if (method !== 'ce' && result.teacherAhead === inline)
+          throw new Error(`${name}: the teacher ran ${result.teacherAhead ? 'ahead' : 'in line'}`);
+        (ms[name] ??= []).push(result.msPerStep);
+        console.log(`${student} round ${round + 1} ${name}: ${result.msPerStep.toFixed(0)} ms/step`);
+      }
+    }
+    const m = Object.fromEntries(Object.entries(ms).map(([name, xs]) => [name, median(xs)]));
+    const ratio = (a: string, b: string) => (m[a]! / m[b]!).toFixed(2);
+    console.log(
+      `${student} medians (ms/step): ${variants.map(({ name }) => `${name} ${m[name]!.toFixed(0)}`).join(', ')}`,
+    );
+    console.log(
+      `${student}, single-threaded: kd/ce ${ratio('kd ahead', 'ce')} ahead, ${ratio('kd in line', 'ce')} in line; ` +
+        `akd/kd ${ratio('akd ahead', 'kd ahead')} ahead, ${ratio('akd in line', 'kd in line')} in line; ` +
+        `threads: kd/ce ${ratio('threads: kd', 'threads: ce')}, akd/kd ${ratio('threads: akd', 'threads: kd')}`,
+    );
+  }
+} finally {
+  await browser.close();
+  await isolated.close();
+  await plain.close();
+}

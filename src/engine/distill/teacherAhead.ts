@@ -1,0 +1,136 @@
+/**
+ * The frozen teacher one batch ahead of the student, on another thread (issue 11; docs/design.md §5, "The
+ * teacher ahead"). On wasm a distillation step is the student's step plus the teacher's forward pass on the same
+ * core, while the other cores wait: on cnn-small from VGG-Fast the teacher is ~40% of a KD step. A TeacherHost
+ * (a Worker in the browser) runs the teacher's pass on the next batch while the student trains on this one, and
+ * hands back its outputs as arrays: the same kernels on the same inputs, so the same values as the in-process
+ * pass (tested). Where no host starts, or one fails, the steps run the teacher in process as before: only the
+ * speed changes, never a result.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type FrozenTeacher, freezeTeacher } from './frozenTeacher';
+
+/** One of the teacher's outputs on a batch, as plain data (what crosses between threads). */
+export interface TeacherOutput {
+  readonly shape: number[];
+  readonly values: Float32Array;
+}
+
+export type ImageShape = [number, number, number, number];
+
+/** What runs the teacher on a host's thread: the inside of the Worker, or the same object in process. */
+export interface TeacherRunner {
+  /** Loads a teacher (replacing any earlier one) and folds it for inference; `outputs`: how many it returns. */
+  load(artifacts: tf.io.ModelArtifacts, outputs: number): Promise<void>;
+  /** The loaded teacher's first `outputs` outputs on a batch of normalised NHWC images. */
+  run(images: Float32Array, shape: ImageShape): Promise<TeacherOutput[]>;
+}
+
+/** A host's side as the trainer sees it: a runner somewhere else, and a way to stop it. */
+export interface TeacherHost extends TeacherRunner {
+  close(): void;
+}
+
+/** Starts a host (the browser's: a Worker); a session host supplies one where it can run threads. */
+export type TeacherHostFactory = () => TeacherHost;
+
+/** The runner a host runs: the teacher from its artifacts, frozen (frozenTeacher.ts), on the host's backend. */
+export function teacherRunner(): TeacherRunner {
+  let model: tf.LayersModel | null = null;
+  let frozen: FrozenTeacher | null = null;
+  let count = 0;
+  return {
+    async load(artifacts, outputs) {
+      frozen?.dispose();
+      model?.dispose();
+      frozen = null;
+      model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+      frozen = freezeTeacher(model);
+      count = outputs;
+    },
+    async run(images, shape) {
+      const teacher = frozen;
+      if (!teacher) throw new Error('the teacher host has no teacher loaded');
+      const outs = tf.tidy(() => teacher.run(tf.tensor4d(images, shape)).slice(0, count));
+      try {
+        const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+        return outs.map((t, i) => ({ shape: t.shape, values: values[i]! }));
+      } finally {
+        tf.dispose(outs);
+      }
+    },
+  };
+}
+
+/** The model's artifacts (topology and weights), as a host needs them to load it. */
+async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let saved: tf.io.ModelArtifacts | null = null;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!saved) throw new Error('the teacher could not be serialised for its host');
+  return saved;
+}
+
+/**
+ * Requests of the teacher's outputs on batches, answered by a host. A request never rejects: after the host's
+ * first failure every answer is null (the caller runs the teacher itself) and the failure is in `failure`.
+ */
+export class TeacherAhead {
+  /** Why the host stopped answering, once it has. */
+  failure: string | null = null;
+
+  private constructor(
+    private readonly host: TeacherHost,
+    /** How many leading teacher outputs each answer carries. */
+    readonly outputs: number,
+  ) {}
+
+  /**
+   * A host started by `factory` with `teacher` loaded, returning its first `outputs` outputs; null (and a
+   * warning) where it cannot start: the caller then runs the teacher in process.
+   */
+  static async start(
+    factory: TeacherHostFactory,
+    teacher: tf.LayersModel,
+    outputs: number,
+  ): Promise<TeacherAhead | null> {
+    let host: TeacherHost | null = null;
+    try {
+      host = factory();
+      await host.load(await artifactsOf(teacher), outputs);
+      return new TeacherAhead(host, outputs);
+    } catch (error) {
+      host?.close();
+      console.warn(`the teacher runs on the training thread: its host did not start (${describe(error)})`);
+      return null;
+    }
+  }
+
+  /** The teacher's outputs on a batch, or null once the host has failed. */
+  async request(images: Float32Array, shape: ImageShape): Promise<TeacherOutput[] | null> {
+    if (this.failure) return null;
+    try {
+      return await this.host.run(images, shape);
+    } catch (error) {
+      if (!this.failure) {
+        this.failure = describe(error);
+        console.warn(
+          `the teacher runs on the training thread from here on: its host failed (${this.failure})`,
+        );
+      }
+      return null;
+    }
+  }
+
+  /** Stops the host; later requests (and any still waiting) answer null without a warning. */
+  close(): void {
+    this.failure ??= 'closed';
+    this.host.close();
+  }
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
