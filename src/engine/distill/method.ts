@@ -76,8 +76,8 @@ export interface AnchorMasks {
 export interface MethodInstance {
   /** Named terms, always including `ce` and `total`, and the student's logits. */
   readonly loss: LossFunction;
-  /** The teacher its loss runs and how many of its leading outputs it reads; absent for plain CE. */
-  readonly teacher?: { readonly model: tf.LayersModel; readonly outputs: number };
+  /** The teacher its loss runs and which of its outputs it reads (ascending); absent for plain CE. */
+  readonly teacher?: { readonly model: tf.LayersModel; readonly outputs: readonly number[] };
   /** Variables the method trains: with the student's optimizer, or in groups with their own optimizers. */
   readonly extra: ExtraParameters;
   /** By training-record index: 1 where the label may be used (cross-entropy), 0 where not. */

@@ -12,6 +12,8 @@ import { type FrozenTeacher, freezeTeacher } from './frozenTeacher';
 
 /** One of the teacher's outputs on a batch, as plain data (what crosses between threads). */
 export interface TeacherOutput {
+  /** Its index among the model's outputs (0 logits, 1 features, 2... stage maps). */
+  readonly index: number;
   readonly shape: number[];
   readonly values: Float32Array;
 }
@@ -20,9 +22,9 @@ export type ImageShape = [number, number, number, number];
 
 /** What runs the teacher on a host's thread: the inside of the Worker, or the same object in process. */
 export interface TeacherRunner {
-  /** Loads a teacher (replacing any earlier one) and folds it for inference; `outputs`: how many it returns. */
-  load(artifacts: tf.io.ModelArtifacts, outputs: number): Promise<void>;
-  /** The loaded teacher's first `outputs` outputs on a batch of normalised NHWC images. */
+  /** Loads a teacher (replacing any earlier one) and folds it for inference; `outputs`: which ones it returns. */
+  load(artifacts: tf.io.ModelArtifacts, outputs: readonly number[]): Promise<void>;
+  /** The loaded teacher's outputs at the indices given to `load`, on a batch of normalised NHWC images. */
   run(images: Float32Array, shape: ImageShape): Promise<TeacherOutput[]>;
 }
 
@@ -38,7 +40,7 @@ export type TeacherHostFactory = () => TeacherHost;
 export function teacherRunner(): TeacherRunner {
   let model: tf.LayersModel | null = null;
   let frozen: FrozenTeacher | null = null;
-  let count = 0;
+  let wanted: readonly number[] = [];
   return {
     async load(artifacts, outputs) {
       frozen?.dispose();
@@ -46,15 +48,18 @@ export function teacherRunner(): TeacherRunner {
       frozen = null;
       model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
       frozen = freezeTeacher(model);
-      count = outputs;
+      wanted = [...outputs];
     },
     async run(images, shape) {
       const teacher = frozen;
       if (!teacher) throw new Error('the teacher host has no teacher loaded');
-      const outs = tf.tidy(() => teacher.run(tf.tensor4d(images, shape)).slice(0, count));
+      const outs = tf.tidy(() => {
+        const all = teacher.run(tf.tensor4d(images, shape));
+        return wanted.map((i) => all[i]!);
+      });
       try {
         const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-        return outs.map((t, i) => ({ shape: t.shape, values: values[i]! }));
+        return outs.map((t, i) => ({ index: wanted[i]!, shape: t.shape, values: values[i]! }));
       } finally {
         tf.dispose(outs);
       }
@@ -85,18 +90,18 @@ export class TeacherAhead {
 
   private constructor(
     private readonly host: TeacherHost,
-    /** How many leading teacher outputs each answer carries. */
-    readonly outputs: number,
+    /** Which of the teacher's outputs each answer carries. */
+    readonly outputs: readonly number[],
   ) {}
 
   /**
-   * A host started by `factory` with `teacher` loaded, returning its first `outputs` outputs; null (and a
-   * warning) where it cannot start: the caller then runs the teacher in process.
+   * A host started by `factory` with `teacher` loaded, returning its outputs at `outputs`; null (and a warning)
+   * where it cannot start: the caller then runs the teacher in process.
    */
   static async start(
     factory: TeacherHostFactory,
     teacher: tf.LayersModel,
-    outputs: number,
+    outputs: readonly number[],
   ): Promise<TeacherAhead | null> {
     let host: TeacherHost | null = null;
     try {

@@ -247,7 +247,7 @@ export class Trainer {
           return objective;
         });
         kept.total = total;
-        tf.dispose([images, labels, ...(teacher ?? [])]);
+        tf.dispose([images, labels, ...(teacher ?? []).filter((t) => t)]);
         // In a tidy: tf.mul(x, n) makes a tensor of n, which would otherwise outlive the step.
         const [nextCorrect, nextLoss] = tf.tidy(() => [
           tf.add(correct, stepCorrect!) as tf.Scalar,
@@ -328,8 +328,12 @@ export class Trainer {
   }
 }
 
-const outputTensors = (outputs: readonly TeacherOutput[]) =>
-  outputs.map(({ shape, values }) => tf.tensor(values, shape));
+/** The outputs as tensors at their model indices (a sparse array: only those the method reads). */
+function outputTensors(outputs: readonly TeacherOutput[]): tf.Tensor[] {
+  const tensors: tf.Tensor[] = [];
+  for (const { index, shape, values } of outputs) tensors[index] = tf.tensor(values, shape);
+  return tensors;
+}
 
 export async function evaluateModel(
   model: tf.LayersModel,

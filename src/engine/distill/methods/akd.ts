@@ -64,7 +64,6 @@ const perMaskMean = (masks: tf.Tensor) => tf.mean(masks, [1, 2], true);
 
 export const akdComponent: ComponentSpec = {
   id: 'akd',
-  teacherOutputs: 2,
   learnsAnchorMasks: true,
   setupNote: 'choosing the anchors with the teacher over the training split',
   params: [
@@ -148,6 +147,7 @@ export const akdComponent: ComponentSpec = {
     const saved = { masks };
     return {
       ownGroups: [{ variables: [masks], optimizer, afterUpdate: rescale }],
+      teacherOutputs: [1],
       forward({ student: s, teacher: t, training }) {
         const mean = stopGradient(() => perMaskMean(masks));
         const upsampled = upsampleMasks(tf.div(masks, mean) as tf.Tensor4D, height);

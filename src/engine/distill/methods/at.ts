@@ -56,6 +56,7 @@ export const atComponent: ComponentSpec = {
     const p = params.p!;
     const pairs = pairStages(student, teacher);
     return {
+      teacherOutputs: pairs.map((teacherStage) => 2 + teacherStage),
       forward({ student: s, teacher: t }) {
         const losses = pairs.map((teacherStage, i) => {
           const fs = s[2 + i] as tf.Tensor4D;

@@ -35,7 +35,10 @@ export interface BatchView {
   readonly training: boolean;
   /** The student's outputs: [logits, features, stage1, stage2, ...]. */
   readonly student: readonly tf.Tensor[];
-  /** The teacher's outputs (inference mode, constants to the gradient); same layout. */
+  /**
+   * The teacher's outputs (inference mode, constants to the gradient); same layout, but only those the method's
+   * components declare (Component.teacherOutputs; the logits always): the others are holes.
+   */
   readonly teacher: readonly tf.Tensor[];
   /** Float 1/0 per image: labelled or not. */
   readonly labelled: tf.Tensor1D;
@@ -53,6 +56,12 @@ export interface ComponentOutput {
 /** A component bound to a student, teacher and split. */
 export interface Component {
   forward(batch: BatchView): ComponentOutput;
+  /**
+   * Which of the teacher's outputs its forward reads (0 logits, 1 features, 2... stage maps); every one when
+   * left out. The others are absent from the BatchView, and a teacher on another thread sends only these
+   * (teacherAhead.ts): the stage maps are most of the data.
+   */
+  readonly teacherOutputs?: readonly number[];
   /** Variables trained with the student's optimizer (regressors, embedding heads). */
   readonly withModel?: readonly tf.Variable[];
   /** Of `withModel`, those that get weight decay (kernels, not biases, as crossEntropyLoss does). */
@@ -84,11 +93,6 @@ export interface ComponentSpec {
   readonly learnsAnchorMasks?: boolean;
   /** What its set-up does before the first step when that takes a while (the method's `setupNote`). */
   readonly setupNote?: string;
-  /**
-   * How many of the teacher's leading outputs its forward reads (1: logits; 2: and features); every one, stage
-   * maps included, when left out. A teacher run on another thread sends only these back (teacherAhead.ts).
-   */
-  readonly teacherOutputs?: number;
 }
 
 /** Cross-entropy of the labelled images only: mean over them, 0 when the batch has none. */
@@ -101,6 +105,20 @@ export function labelledCrossEntropy(
     const perImage = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, logits.shape[1]), tf.logSoftmax(logits)), 1));
     return tf.div(tf.sum(tf.mul(perImage, labelled)), tf.maximum(tf.sum(labelled), 1)) as tf.Scalar;
   });
+}
+
+/** The indices at which `outputs` holds a tensor (a sparse array: the outputs a method reads). */
+const presentIndices = (outputs: readonly (tf.Tensor | undefined)[]) =>
+  outputs.flatMap((t, i) => (t ? [i] : []));
+
+const sameIndices = (outputs: readonly (tf.Tensor | undefined)[], indices: readonly number[]) =>
+  presentIndices(outputs).join() === indices.join();
+
+/** `outputs` with only those at `indices` left (the rest are holes, freed with the enclosing tidy). */
+function onlyOutputs(outputs: tf.Tensor[], indices: readonly number[]): tf.Tensor[] {
+  const kept: tf.Tensor[] = [];
+  for (const i of indices) kept[i] = outputs[i]!;
+  return kept;
 }
 
 /** The keys of `state` under `prefix/`, without it. */
@@ -150,10 +168,17 @@ async function buildInstance(
   }
   // The teacher's pass with its BatchNorms folded into its convs (frozenTeacher.ts); plain CE never runs it.
   const frozenTeacher = components.length ? freezeTeacher(teacher) : null;
-  const teacherOutputs = Math.max(
-    0,
-    ...parts.map(({ spec }) => Math.min(spec.teacherOutputs ?? Infinity, teacher.outputs.length)),
-  );
+  // The logits always (the targets of unlabelled images), and what each component reads.
+  const teacherOutputs = components.length
+    ? [
+        ...new Set([
+          0,
+          ...components.flatMap(
+            ({ component }) => component.teacherOutputs ?? teacher.outputs.map((_, i) => i),
+          ),
+        ]),
+      ].sort((a, b) => a - b)
+    : [];
 
   const weightDecay = context.weightDecay ?? 0;
   // originalName, not name: a model built twice in a process gets suffixed names (see crossEntropyLoss).
@@ -173,13 +198,13 @@ async function buildInstance(
         return labelled[i]!;
       });
       const studentOut = student.apply(images, { training }) as tf.Tensor[];
-      if (given && given.length !== teacherOutputs)
+      if (given && !sameIndices(given, teacherOutputs))
         throw new Error(
-          `the batch came with ${given.length} teacher outputs; this method reads ${teacherOutputs}`,
+          `the batch came with teacher outputs ${presentIndices(given).join(', ')}; this method reads ${teacherOutputs.join(', ')}`,
         );
       const teacherOut =
         given ??
-        (frozenTeacher ? stopGradient(() => frozenTeacher.run(images).slice(0, teacherOutputs)) : []);
+        (frozenTeacher ? stopGradient(() => onlyOutputs(frozenTeacher.run(images), teacherOutputs)) : []);
       const logits = studentOut[0] as tf.Tensor2D;
       const labelledTensor = tf.tensor1d(mask);
       const targets =

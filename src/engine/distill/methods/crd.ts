@@ -50,7 +50,6 @@ export function contrastLoss(scores: tf.Tensor2D, records: number): tf.Scalar {
 
 export const crdComponent: ComponentSpec = {
   id: 'crd',
-  teacherOutputs: 2,
   params: [
     {
       name: 'weight',
@@ -185,6 +184,7 @@ export const crdComponent: ComponentSpec = {
     return {
       withModel: [embedStudent.kernel, embedStudent.bias, embedTeacher.kernel, embedTeacher.bias],
       kernels: [embedStudent.kernel, embedTeacher.kernel],
+      teacherOutputs: [1],
       forward({ student: s, teacher: t, indices, training }) {
         for (const i of indices)
           if (!(i >= 0 && i < records))

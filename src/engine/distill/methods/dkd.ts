@@ -45,7 +45,6 @@ export function dkdTerms(
 
 export const dkdComponent: ComponentSpec = {
   id: 'dkd',
-  teacherOutputs: 1,
   params: [
     {
       name: 'alpha',
@@ -86,6 +85,7 @@ export const dkdComponent: ComponentSpec = {
     /** Training steps taken, for the warm-up; kept in the run state so a resumed run continues the ramp. */
     let steps = 0;
     return {
+      teacherOutputs: [0],
       forward({ student, teacher, targets, training }) {
         const epoch = Math.floor(steps / stepsPerEpoch) + 1;
         if (training) steps += 1;

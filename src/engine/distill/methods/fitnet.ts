@@ -66,6 +66,7 @@ export const fitnetComponent: ComponentSpec = {
     return {
       withModel: [kernel, bias],
       kernels: [kernel],
+      teacherOutputs: [2 + stages.teacher],
       forward({ student: s, teacher: t }) {
         const source = s[2 + stages.student] as tf.Tensor4D;
         let regressed = tf.add(tf.conv2d(source, kernel as tf.Tensor4D, 1, 'same'), bias) as tf.Tensor4D;

@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs';
 
 export const kdComponent: ComponentSpec = {
   id: 'kd',
-  teacherOutputs: 1,
   params: [
     {
       name: 'temperature',
@@ -34,6 +33,7 @@ export const kdComponent: ComponentSpec = {
     const temperature = params.temperature!;
     const alpha = params.alpha!;
     return {
+      teacherOutputs: [0],
       forward({ student, teacher, targets }) {
         // kdLoss's own `hard` is the CE over every label; the composition's CE (labelled images only) is used.
         const { soft } = kdLoss(student[0] as tf.Tensor2D, teacher[0] as tf.Tensor2D, targets, {

@@ -81,7 +81,6 @@ export async function teacherUnitCenters(
 
 export const ndComponent: ComponentSpec = {
   id: 'nd',
-  teacherOutputs: 2,
   setupNote: "computing the teacher's class means over the training split",
   params: [
     {
@@ -100,6 +99,7 @@ export const ndComponent: ComponentSpec = {
     const centers = await teacherUnitCenters(teacher, train, labelled, numClasses);
     if (studentDim === teacherDim) {
       return {
+        teacherOutputs: [1],
         forward({ student: s, teacher: t, targets }) {
           const nd = ndLoss(s[1] as tf.Tensor2D, t[1] as tf.Tensor2D, centers, targets);
           return { terms: { nd }, weighted: tf.mul(nd, weight) as tf.Scalar };
@@ -118,6 +118,7 @@ export const ndComponent: ComponentSpec = {
     return {
       withModel: [kernel, bias],
       kernels: [kernel],
+      teacherOutputs: [1],
       forward({ student: s, teacher: t, targets }) {
         const projected = tf.add(tf.matMul(s[1] as tf.Tensor2D, kernel), bias) as tf.Tensor2D;
         const nd = ndLoss(projected, t[1] as tf.Tensor2D, centers, targets);

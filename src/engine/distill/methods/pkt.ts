@@ -10,7 +10,6 @@ import { type ComponentSpec, singleMethod } from './compose';
 
 export const pktComponent: ComponentSpec = {
   id: 'pkt',
-  teacherOutputs: 2,
   params: [
     {
       name: 'weight',
@@ -24,6 +23,7 @@ export const pktComponent: ComponentSpec = {
   async create(_context, params) {
     const weight = params.weight!;
     return {
+      teacherOutputs: [1],
       forward({ student: s, teacher: t }) {
         const pkt = pktLoss(s[1] as tf.Tensor2D, t[1] as tf.Tensor2D);
         return { terms: { pkt }, weighted: tf.mul(pkt, weight) as tf.Scalar };

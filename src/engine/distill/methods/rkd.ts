@@ -43,7 +43,6 @@ function angles(e: tf.Tensor2D): tf.Tensor3D {
 
 export const rkdComponent: ComponentSpec = {
   id: 'rkd',
-  teacherOutputs: 2,
   params: [
     {
       name: 'distanceWeight',
@@ -66,6 +65,7 @@ export const rkdComponent: ComponentSpec = {
     const distanceWeight = params.distanceWeight!;
     const angleWeight = params.angleWeight!;
     return {
+      teacherOutputs: [1],
       forward({ student: s, teacher: t }) {
         const fs = s[1] as tf.Tensor2D;
         const ft = t[1] as tf.Tensor2D;

@@ -34,6 +34,7 @@ export const spComponent: ComponentSpec = {
     const teacherStage = stageShapes(teacher).length - 1;
     if (studentStage < 0 || teacherStage < 0) throw new Error('SP needs stage outputs from both models');
     return {
+      teacherOutputs: [2 + teacherStage],
       forward({ student: s, teacher: t }) {
         const gs = similarityMatrix(s[2 + studentStage]!);
         const gt = similarityMatrix(t[2 + teacherStage]!);
