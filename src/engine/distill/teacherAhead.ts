@@ -8,6 +8,7 @@
  * speed changes, never a result.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type InitBackendOptions, initBackend } from '../backend/initBackend';
 import { type FrozenTeacher, freezeTeacher } from './frozenTeacher';
 
 /** One of the teacher's outputs on a batch, as plain data (what crosses between threads). */
@@ -35,6 +36,50 @@ export interface TeacherHost extends TeacherRunner {
 
 /** Starts a host (the browser's: a Worker); a session host supplies one where it can run threads. */
 export type TeacherHostFactory = () => TeacherHost;
+
+/**
+ * A host over a runner on another thread that can die: `fail` (on the thread's error or exit) rejects every call
+ * still waiting and every later one, so the trainer goes on with the teacher in line instead of waiting for an
+ * answer that cannot come. `stop` ends the thread.
+ */
+export function hostOver(
+  remote: TeacherRunner,
+  stop: () => void,
+): { host: TeacherHost; fail: (error: Error) => void } {
+  let fail: (error: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  // Nobody may be waiting when it fails; the rejection still must not go unhandled.
+  failed.catch(() => undefined);
+  const host: TeacherHost = {
+    load: (artifacts, outputs) => Promise.race([remote.load(artifacts, outputs), failed]),
+    run: (images, shape) => Promise.race([remote.run(images, shape), failed]),
+    close() {
+      fail(new Error("the teacher's thread was closed"));
+      stop();
+    },
+  };
+  return { host, fail };
+}
+
+/** What a host's thread runs: wasm started there (one thread, `options`), then the teacher as `load` gives it. */
+export function wasmTeacherRunner(options: InitBackendOptions = {}): TeacherRunner {
+  const ready = initBackend('wasm', options).then((report) => {
+    if (report.backend !== 'wasm') throw new Error(`wasm did not start here (${report.backend} did instead)`);
+  });
+  const runner = teacherRunner();
+  return {
+    async load(artifacts, outputs) {
+      await ready;
+      return runner.load(artifacts, outputs);
+    },
+    run: (images, shape) => runner.run(images, shape),
+  };
+}
+
+/** The buffers of `outputs`, to hand over (transfer) rather than copy when they cross to the trainer's thread. */
+export const outputBuffers = (outputs: readonly TeacherOutput[]) => outputs.map((o) => o.values.buffer);
 
 /** The runner a host runs: the teacher from its artifacts, frozen (frozenTeacher.ts), on the host's backend. */
 export function teacherRunner(): TeacherRunner {
