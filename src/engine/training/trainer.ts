@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from '../backend/batchNormGradient';
 import type { Dataset, ImageSplit } from '../data/cifar10';
 import { seededRandom } from '../data/subset';
-import type { ImageShape, TeacherAhead, TeacherOutput } from '../distill/teacherAhead';
+import type { ImageShape, TeacherAhead } from '../distill/teacherAhead';
+import { outputTensors } from '../distill/teacherOutputs';
 import { epochOrder, makeBatch } from './batches';
 import type { TrainConfig } from './hyperparams';
 import { learningRateAt } from './schedule';
@@ -326,13 +327,6 @@ export class Trainer {
   async evaluate(split: ImageSplit): Promise<{ accuracy: number; correct: number; total: number }> {
     return evaluateModel(this.model, split, this.config.batchSize);
   }
-}
-
-/** The outputs as tensors at their model indices (a sparse array: only those the method reads). */
-function outputTensors(outputs: readonly TeacherOutput[]): tf.Tensor[] {
-  const tensors: tf.Tensor[] = [];
-  for (const { index, shape, values } of outputs) tensors[index] = tf.tensor(values, shape);
-  return tensors;
 }
 
 export async function evaluateModel(

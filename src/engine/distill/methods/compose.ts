@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExtraParameters, LossFunction, LossTerms } from '../../training/trainer';
 import { freezeTeacher } from '../frozenTeacher';
+import { checkOutputs, onlyOutputs, outputsRead } from '../teacherOutputs';
 import {
   type AnchorMasks,
   chooseLabelled,
@@ -107,20 +108,6 @@ export function labelledCrossEntropy(
   });
 }
 
-/** The indices at which `outputs` holds a tensor (a sparse array: the outputs a method reads). */
-const presentIndices = (outputs: readonly (tf.Tensor | undefined)[]) =>
-  outputs.flatMap((t, i) => (t ? [i] : []));
-
-const sameIndices = (outputs: readonly (tf.Tensor | undefined)[], indices: readonly number[]) =>
-  presentIndices(outputs).join() === indices.join();
-
-/** `outputs` with only those at `indices` left (the rest are holes, freed with the enclosing tidy). */
-function onlyOutputs(outputs: tf.Tensor[], indices: readonly number[]): tf.Tensor[] {
-  const kept: tf.Tensor[] = [];
-  for (const i of indices) kept[i] = outputs[i]!;
-  return kept;
-}
-
 /** The keys of `state` under `prefix/`, without it. */
 function unprefixState(state: MethodState, prefix: string): MethodState {
   const start = `${prefix}/`;
@@ -168,16 +155,11 @@ async function buildInstance(
   }
   // The teacher's pass with its BatchNorms folded into its convs (frozenTeacher.ts); plain CE never runs it.
   const frozenTeacher = components.length ? freezeTeacher(teacher) : null;
-  // The logits always (the targets of unlabelled images), and what each component reads.
   const teacherOutputs = components.length
-    ? [
-        ...new Set([
-          0,
-          ...components.flatMap(
-            ({ component }) => component.teacherOutputs ?? teacher.outputs.map((_, i) => i),
-          ),
-        ]),
-      ].sort((a, b) => a - b)
+    ? outputsRead(
+        components.map(({ component }) => component.teacherOutputs),
+        teacher.outputs.length,
+      )
     : [];
 
   const weightDecay = context.weightDecay ?? 0;
@@ -198,10 +180,7 @@ async function buildInstance(
         return labelled[i]!;
       });
       const studentOut = student.apply(images, { training }) as tf.Tensor[];
-      if (given && !sameIndices(given, teacherOutputs))
-        throw new Error(
-          `the batch came with teacher outputs ${presentIndices(given).join(', ')}; this method reads ${teacherOutputs.join(', ')}`,
-        );
+      if (given) checkOutputs(given, teacherOutputs);
       const teacherOut =
         given ??
         (frozenTeacher ? stopGradient(() => onlyOutputs(frozenTeacher.run(images), teacherOutputs)) : []);
