@@ -1,7 +1,8 @@
 /**
  * The data-movement loops of the lab's wasm module (wasmLoops.ts has the API and docs/design.md §5 the why):
- * the transposed im2col rows of Conv2DBackpropFilter, and runs copied or gathered with strides (the
- * shifted-window grid, the stride-phase interleave of Conv2DBackpropInput). Byte addresses throughout.
+ * the transposed im2col rows of Conv2DBackpropFilter, runs copied or gathered with strides (the
+ * shifted-window grid, the stride-phase interleave of Conv2DBackpropInput), and rows gathered by an index
+ * table (GatherV2, wasmGather.ts). Byte addresses throughout.
  */
 import {
   ADD,
@@ -14,6 +15,7 @@ import {
   forRange,
   get,
   I32,
+  I32_LOAD,
   i32,
   ifThen,
   inc,
@@ -175,4 +177,25 @@ export function gatherRunsBody(): Fn {
     inc(SRC, get(SRC_STRIDE)),
   ]);
   return { name: 'gatherRuns', params: 7, locals: [[4, I32]], code };
+}
+
+/**
+ * gatherRows(dst, src, table, count, rowBytes): `count` rows of `rowBytes` bytes, row j copied from
+ * src + table[j] rowBytes to dst + j rowBytes, table an int32 array (indices already checked by the caller):
+ * a GatherV2 block (whole rows along axis 0).
+ */
+export function gatherRowsBody(): Fn {
+  const DST = 0,
+    SRC = 1,
+    TABLE = 2,
+    COUNT = 3,
+    ROW_BYTES = 4,
+    J = 5;
+  const code = forRange(J, get(COUNT), [
+    [...get(DST), ...get(SRC), ...get(TABLE), ...I32_LOAD, ...get(ROW_BYTES), ...MUL, ...ADD],
+    [...get(ROW_BYTES), ...MEMORY_COPY],
+    inc(DST, get(ROW_BYTES)),
+    inc(TABLE, i32(4)),
+  ]);
+  return { name: 'gatherRows', params: 5, locals: [[1, I32]], code };
 }

@@ -4,7 +4,8 @@
  * Conv2DBackpropInput (a naive loop), Sum and Mean over leading axes (a generic transpose first), and Identity
  * and same-dtype Cast (full copies). Each one is composed from wasm's own registered kernels, so the data
  * never leaves the wasm heap and no second backend has to be initialised. Conv2DBackpropFilter and MaxPoolGrad
- * are loops over the wasm heap (wasmHeapKernels.ts), registered here with the rest.
+ * are loops over the wasm heap (wasmHeapKernels.ts), registered here with the rest, as is GatherV2 by row
+ * copies (wasmGather.ts).
  */
 import {
   backend_util,
@@ -12,6 +13,7 @@ import {
   Conv2D,
   FusedConv2D,
   Cast,
+  GatherV2,
   type CastAttrs,
   type CastInputs,
   Conv2DBackpropFilter,
@@ -41,6 +43,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { conv2DInputGradPhases } from './convInputGradPhases';
 import { BACKEND, composite, type KernelScope } from './kernelScope';
+import { rowGatherV2 } from './wasmGather';
 import { heapKernels } from './wasmHeapKernels';
 import { transposingBatchMatMul } from './wasmMatMul';
 import { winogradConv2D, winogradFusedConv2D } from './winogradConv';
@@ -389,6 +392,7 @@ const KERNELS: ReadonlyArray<{ name: string; kernelFunc: KernelFunc; mode: Mode 
   { name: BatchMatMul, kernelFunc: transposingBatchMatMul(() => original(BatchMatMul)), mode: 'wrap' },
   { name: Conv2D, kernelFunc: winogradConv2D(() => original(Conv2D)), mode: 'wrap' },
   { name: FusedConv2D, kernelFunc: winogradFusedConv2D(() => original(FusedConv2D)), mode: 'wrap' },
+  { name: GatherV2, kernelFunc: rowGatherV2(() => original(GatherV2)), mode: 'wrap' },
 ];
 
 const registeredHere = new Set<string>();

@@ -19,7 +19,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assembleModule } from './wasmAssembler';
 import { channelAffineBody } from './wasmChannelAffine';
 import { channelSumsBody } from './wasmChannelSums';
-import { copyRunsBody, gatherRunsBody, im2colRowsBody } from './wasmCopyLoops';
+import { copyRunsBody, gatherRowsBody, gatherRunsBody, im2colRowsBody } from './wasmCopyLoops';
 import { maxPool2Grad4Body, maxPool2GradBody } from './wasmMaxPoolLoops';
 import { transpose4Body, winogradGradFilterBody, winogradGradTilesBody } from './wasmWinogradGradLoops';
 import { winogradFilterBody, winogradInputBody, winogradOutputBody } from './wasmWinogradLoops';
@@ -41,6 +41,7 @@ const moduleBytes = (shared: boolean) =>
       transpose4Body(),
       winogradGradFilterBody(),
       channelAffineBody(),
+      gatherRowsBody(),
     ],
     shared,
   );
@@ -79,6 +80,8 @@ export interface WasmLoops {
     srcStride: number,
     srcStep: number,
   ): void;
+  /** wasmCopyLoops.ts says what it does. */
+  gatherRows(dst: number, src: number, table: number, count: number, rowBytes: number): void;
   maxPool2Grad(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void;
   maxPool2Grad4(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void;
   channelSums(
