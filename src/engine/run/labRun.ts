@@ -14,7 +14,6 @@ import type { RunSlot } from '../training/savedRuns';
 import { StepTimer } from '../training/stepTimer';
 import { evaluateModel, type RunHooks, type TrainerState } from '../training/trainer';
 import { loadRunCheckpoint, saveRunCheckpoint } from './runCheckpoint';
-import type { TeacherHostFactory } from '../distill/teacherAhead';
 import {
   createDistillation,
   type Distillation,
@@ -37,19 +36,15 @@ export interface RunTeacher extends DistillTeacher {
   readonly source: string;
 }
 
-export interface LabRunOptions {
+/** A run's host settings, with those of its distillations (the teacher's host: runSpec.ts). */
+export interface LabRunOptions extends DistillationOptions {
   /** Seconds of training between periodic checkpoints (besides epoch ends, pauses and stops); default 30. */
   readonly checkpointSeconds?: number;
   /** Milliseconds; performance.now when left out (tests pass their own clock). */
   readonly now?: () => number;
   /** The loss read-back interval for this host's backend (restore only: a start takes it from the config). */
   readonly logEvery?: number;
-  /** Where the teacher's pass can run beside the student's step (runSpec.ts DistillationOptions). */
-  readonly teacherHost?: TeacherHostFactory;
 }
-
-const hostOptions = ({ teacherHost }: LabRunOptions): DistillationOptions =>
-  teacherHost ? { teacherHost } : {};
 
 /** Where a checkpoint stands in its run. */
 type CheckpointPosition = Pick<TrainerState, 'epoch' | 'stepInEpoch'>;
@@ -122,7 +117,7 @@ export class LabRun {
     options: LabRunOptions = {},
   ): Promise<LabRun> {
     const used = findMethod(settings.method).needsTeacher ? teacher : null;
-    const pieces = await createDistillation(settings, dataset, used, undefined, hostOptions(options));
+    const pieces = await createDistillation(settings, dataset, used, undefined, options);
     try {
       await slot.clear();
     } catch (error) {
@@ -180,7 +175,7 @@ export class LabRun {
         state: saved.run.state,
         methodState: saved.methodState,
       },
-      hostOptions(options),
+      options,
     );
     const { epoch, stepInEpoch } = saved.run.state;
     return new LabRun(settings, pieces, dataset, used, slot, { epoch, stepInEpoch }, options);
@@ -419,7 +414,7 @@ export class LabRun {
         state: saved.run.state,
         methodState: saved.methodState,
       },
-      hostOptions(this.options),
+      this.options,
     );
     this.pieces.dispose();
     this.pieces = next;
