@@ -9,16 +9,10 @@
  * comparison). The variants take turns round by round; prints each and the medians. A benchmark: run it on an
  * otherwise idle machine.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from '@playwright/test';
-import { preview } from 'vite';
 import type { DistillStepBenchmark } from '../src/engine/benchmark';
+import { median, openBenchPages } from './benchPages';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { rounds: { type: 'string', default: '3' } },
@@ -39,31 +33,9 @@ const variants = [
   { name: 'threads: akd', page: 'threads', method: 'akd', inline: true },
 ] as const;
 
-execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
-const isolated = await preview({ root: ROOT, preview: { port: 4193, strictPort: true } });
-const plain = await preview({
-  root: ROOT,
-  configFile: false,
-  build: { outDir: 'dist' },
-  preview: { port: 4194, strictPort: true },
-});
-const executablePath = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}) });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const { pages, close } = await openBenchPages(4193);
 
 try {
-  const pages: Record<'threads' | 'single', Page> = {
-    threads: await browser.newPage(),
-    single: await browser.newPage(),
-  };
-  for (const [name, server] of [
-    ['threads', isolated],
-    ['single', plain],
-  ] as const) {
-    await pages[name].goto(`${server.resolvedUrls!.local[0]!}?backend=wasm`);
-    await pages[name].waitForSelector('[data-testid=backend-badge][data-status=ready]', { timeout: 60_000 });
-    console.log(`${name}: ${await pages[name].textContent('[data-testid=backend-adapter]')}`);
-  }
   for (const student of students) {
     const ms: Record<string, number[]> = {};
     for (let round = 0; round < rounds; round++) {
@@ -102,7 +74,5 @@ try {
     );
   }
 } finally {
-  await browser.close();
-  await isolated.close();
-  await plain.close();
+  await close();
 }

@@ -8,16 +8,10 @@
  * steps; --direct-conv: wasm's direct convolutions instead of Winograd's). Prints each round and the medians; a benchmark, so run it on an otherwise idle machine: a second
  * thread needs a free core.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from '@playwright/test';
-import { type PreviewServer, preview } from 'vite';
 import type { StepBenchmark } from '../src/engine/benchmark';
+import { median, openBenchPages } from './benchPages';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: { rounds: { type: 'string', default: '3' }, 'direct-conv': { type: 'boolean', default: false } },
@@ -26,38 +20,9 @@ const presets = positionals.length ? positionals : ['vgg-fast', 'resnet8', 'cnn-
 const rounds = Number(values.rounds);
 if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number >= 1`);
 
-execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
-// The project's config (isolation headers), and a bare one: the same dist/ without the headers.
-const isolated = await preview({ root: ROOT, preview: { port: 4191, strictPort: true } });
-const plain = await preview({
-  root: ROOT,
-  configFile: false,
-  build: { outDir: 'dist' },
-  preview: { port: 4192, strictPort: true },
-});
-const executablePath = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
-const browser = await chromium.launch({ ...(executablePath ? { executablePath } : {}) });
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const urlOf = (server: PreviewServer) => server.resolvedUrls!.local[0]!;
+const { pages, close } = await openBenchPages(4191);
 
 try {
-  const pages: Record<'threads' | 'single', Page> = {
-    threads: await browser.newPage(),
-    single: await browser.newPage(),
-  };
-  for (const [name, server] of [
-    ['threads', isolated],
-    ['single', plain],
-  ] as const) {
-    const page = pages[name];
-    await page.goto(`${urlOf(server)}?backend=wasm`);
-    await page.waitForSelector('[data-testid=backend-badge][data-status=ready]', { timeout: 60_000 });
-    const adapter = await page.textContent('[data-testid=backend-adapter]');
-    console.log(
-      `${name}: ${adapter} (crossOriginIsolated: ${await page.evaluate(() => crossOriginIsolated)})`,
-    );
-  }
   for (const preset of presets) {
     const ms: Record<'threads' | 'single', number[]> = { threads: [], single: [] };
     for (let round = 0; round < rounds; round++) {
@@ -89,7 +54,5 @@ try {
     );
   }
 } finally {
-  await browser.close();
-  await isolated.close();
-  await plain.close();
+  await close();
 }
