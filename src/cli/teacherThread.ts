@@ -16,9 +16,9 @@ import {
 } from '../engine/distill/teacherAhead';
 
 function threadTeacherHost(): TeacherHost {
+  // Kept referenced (Comlink's message listener would re-reference it anyway): a run waiting on the thread
+  // must keep the process alive, and close(), called by every run's dispose, ends it.
   const worker = new Worker(new URL('./teacherThread.boot.mjs', import.meta.url));
-  // The run must not wait on this thread to end the process.
-  worker.unref();
   const remote = Comlink.wrap<TeacherRunner>(nodeEndpoint(worker));
   const { host, fail } = hostOver(
     {
