@@ -116,12 +116,14 @@ async function registerBackendCode(name: BackendName, options: InitBackendOption
   return null;
 }
 
-async function describeWasm(): Promise<string> {
+/** The running wasm backend: its badge text and the threads in its pool (1 for the single-threaded builds). */
+async function wasmInUse(): Promise<{ adapter: string; threads: number }> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
-  noteWasmThreads(threads ? getThreadsCount() : 1);
-  return `WebAssembly${simd ? ' SIMD' : ''}, ${threads ? `${getThreadsCount()} thread${getThreadsCount() === 1 ? '' : 's'}` : 'single-threaded'}`;
+  const threads = multithread ? getThreadsCount() : 1;
+  const count = multithread ? `${threads} thread${threads === 1 ? '' : 's'}` : 'single-threaded';
+  return { adapter: `WebAssembly${simd ? ' SIMD' : ''}, ${count}`, threads };
 }
 
 /**
@@ -148,7 +150,10 @@ export async function initBackend(
     }
     if (started && tf.getBackend() === choice.backend) {
       const probe = probes[choice.backend];
-      const adapter = choice.backend === 'wasm' ? await describeWasm() : probe.description;
+      const wasm = choice.backend === 'wasm' ? await wasmInUse() : null;
+      // What the runs ask of the backend (runSpec.ts: whether the teacher can run ahead on a free core).
+      if (wasm) noteWasmThreads(wasm.threads);
+      const adapter = wasm?.adapter ?? probe.description;
       const loops =
         choice.backend === 'wasm'
           ? { trainingLoops: wasmLoops(tf.backend() as BackendWasm) ? ('wasm' as const) : ('js' as const) }
