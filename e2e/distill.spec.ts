@@ -218,9 +218,13 @@ test('the shipped teacher: KD distils from it (needs public/teacher/model.json)'
     'data-terms',
     'ce soft weightDecay total',
   );
-  // With wasm threads (this page is cross-origin isolated) the teacher runs in line: the threads have every core.
+  // With wasm threads (this page is cross-origin isolated) on 2 to 4 cores the student's pool gives a thread to
+  // the VGG-Fast teacher's Worker (engine/distill/teacherCore.ts); with more cores the teacher runs in line.
   await expect(page.getByTestId('distill-setup')).toBeVisible();
-  await expect(page.getByTestId('distill-teacher-ahead')).toHaveCount(0);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  if (cores >= 2 && cores <= 4)
+    await expect(page.getByTestId('distill-teacher-ahead')).toHaveText('· teacher on its own thread');
+  else await expect(page.getByTestId('distill-teacher-ahead')).toHaveCount(0);
   await page.getByTestId('distill-train-stop').click();
   await expect(run(page, 1)).toHaveAttribute('data-status', 'stopped');
 });

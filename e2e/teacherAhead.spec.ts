@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import type { DistillStepBenchmark } from '../src/engine/benchmark';
 import { openLab, uploadPrepared } from './helpers';
 
 // A static host that sends no isolation headers (README, static hosting) gives no SharedArrayBuffer: wasm runs
@@ -50,4 +51,42 @@ test('without cross-origin isolation, KD runs its teacher in a Worker of its own
   );
   await expect(run.getByTestId('distill-run-accuracy')).toHaveText(/^\d{1,3}\.\d%$/);
   expect(fallbacks).toEqual([]);
+});
+
+// As `npm run preview` and `npm start` serve it (cross-origin isolated), wasm's pool has a thread per core. On
+// 2 to 4 cores the student's pool gives one of them to the teacher's Worker where the teacher is the bigger
+// network (engine/distill/teacherCore.ts, backend/wasmPool.ts); with more cores the teacher stays in line.
+test('with wasm threads, the student lends a thread to the teacher: the same losses, the pool whole again after', async ({
+  page,
+}) => {
+  await openLab(page, '?backend=wasm');
+  expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  await expect(page.getByTestId('backend-adapter')).toHaveText(`WebAssembly SIMD, ${cores} threads`);
+  const lends = cores >= 2 && cores <= 4;
+  const kd = (inline: boolean) =>
+    page.evaluate(
+      (inline) =>
+        (
+          window as unknown as {
+            distilleryDistillBenchmark: (id: string, options: object) => Promise<DistillStepBenchmark>;
+          }
+        ).distilleryDistillBenchmark('kd', {
+          student: 'cnn-small',
+          batchSize: 32,
+          warmupSteps: 1,
+          timedSteps: 2,
+          inline,
+        }),
+      inline,
+    );
+  const lent = await kd(false);
+  const inLine = await kd(true);
+  expect(lent.teacherAhead).toBe(lends);
+  expect(lent.wasmThreads).toBe(lends ? cores - 1 : cores);
+  expect(inLine.teacherAhead).toBe(false);
+  expect(inLine.wasmThreads).toBe(cores);
+  // Only the speed changes: the third step's loss terms to the last bit.
+  expect(Object.keys(lent.lastTerms).sort()).toEqual(['ce', 'soft', 'total', 'weightDecay']);
+  expect(lent.lastTerms).toEqual(inLine.lastTerms);
 });

@@ -4,9 +4,11 @@
  * Shared by `npm run bench` in Node and by the Worker in the browser. Also the step of each distillation method
  * (benchmarkDistillStep), for the methods table of `npm run bench`.
  */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from './backend/batchNormGradient';
 import { setWinogradEnabled } from './backend/winogradConv';
+import { wasmPoolThreads } from './backend/wasmPool';
 import { CIFAR10_CLASSES, type Dataset, emptySplit, IMAGE_BYTES, type ImageSplit } from './data/cifar10';
 import { seededRandom } from './data/subset';
 import { timedHooks } from './run/labRun';
@@ -101,6 +103,13 @@ export interface DistillStepBenchmark {
   readonly timedSteps: number;
   /** Whether the teacher's pass ran beside the steps, on a host of its own, to the end (teacherAhead.ts). */
   readonly teacherAhead: boolean;
+  /**
+   * The loss terms of the last step: the same for the same options wherever the teacher ran (tests compare
+   * them across the teacher's placements).
+   */
+  readonly lastTerms: Readonly<Record<string, number>>;
+  /** wasm: the threads its kernels ran on in the last step (fewer than the pool's where the teacher took one). */
+  readonly wasmThreads: number | null;
 }
 
 /**
@@ -180,8 +189,14 @@ export async function benchmarkDistillStep(
         : 0;
       const timer = new StepTimer(clock, warmupSteps);
       const begun = performance.now();
+      let lastTerms: Readonly<Record<string, number>> = {};
+      let wasmThreads: number | null = null;
       await distillation.trainer.run(
         timedHooks(timer, {
+          onStep: (log) => {
+            lastTerms = log.terms;
+            wasmThreads = tf.getBackend() === 'wasm' ? wasmPoolThreads(tf.backend() as BackendWasm) : null;
+          },
           atBoundary: () => timer.measuredSteps > 0 && performance.now() - begun > maxSeconds * 1000,
         }),
       );
@@ -197,6 +212,8 @@ export async function benchmarkDistillStep(
         msPerStep: timer.msPerStep,
         timedSteps: timer.measuredSteps,
         teacherAhead: distillation.trainer.teacherAhead?.failure === null,
+        lastTerms,
+        wasmThreads,
       };
     } finally {
       distillation.dispose();

@@ -105,6 +105,8 @@ async function registerBackendCode(name: BackendName, options: InitBackendOption
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (options.wasmPaths) wasm.setWasmPaths(options.wasmPaths);
+    // One thread asked: tfjs's single-threaded build, which starts no pthread Workers (the threaded one starts 8).
+    if (options.wasmThreads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     const cores = await wasmThreads();
     const threads = cores == null ? null : Math.min(cores, options.wasmThreads ?? cores);
     if (threads != null) wasm.setThreadsCount(threads);

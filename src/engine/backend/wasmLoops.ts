@@ -142,8 +142,8 @@ export interface WasmLoops {
 
 const made = new WeakMap<object, WasmLoops | null>();
 
-/** The loops on this backend's memory, or null where they cannot be made (the caller keeps its JS loops). */
-export function wasmLoops(backend: BackendWasm): WasmLoops | null {
+/** The memory of this backend's module, or null where it cannot be found. */
+export function wasmMemory(backend: BackendWasm): WebAssembly.Memory | null {
   // Emscripten exports the memory as asm.memory in tfjs's single-threaded builds; the threaded build imports a
   // shared one, which it keeps as wasmMemory.
   const module = backend.wasm as unknown as {
@@ -151,7 +151,13 @@ export function wasmLoops(backend: BackendWasm): WasmLoops | null {
     wasmMemory?: WebAssembly.Memory;
   };
   const memory = module.asm?.memory ?? module.wasmMemory;
-  if (!(memory instanceof WebAssembly.Memory)) return null;
+  return memory instanceof WebAssembly.Memory ? memory : null;
+}
+
+/** The loops on this backend's memory, or null where they cannot be made (the caller keeps its JS loops). */
+export function wasmLoops(backend: BackendWasm): WasmLoops | null {
+  const memory = wasmMemory(backend);
+  if (memory == null) return null;
   if (made.has(memory)) return made.get(memory) ?? null;
   let loops: WasmLoops | null;
   try {

@@ -152,4 +152,34 @@ describe('the teacher one batch ahead', () => {
     expect(host.closed).toBe(true);
     await expect(ahead!.request(new Float32Array(3072), [1, 32, 32, 3])).resolves.toBeNull();
   });
+
+  // The core taken for the teacher (teacherCore.ts: a thread of wasm's pool) goes back exactly once, however
+  // the teacher stops running ahead.
+  it('gives its core back once: when it does not start, when its host fails, when it closes', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const images = new Float32Array(2 * 3072);
+    try {
+      const notStarted = vi.fn();
+      expect(
+        await TeacherAhead.start(() => hostInThisThread({ failLoad: true }), teacher, [0], notStarted),
+      ).toBeNull();
+      expect(notStarted).toHaveBeenCalledTimes(1);
+
+      const failed = vi.fn();
+      const failing = await TeacherAhead.start(() => hostInThisThread({ failAt: 2 }), teacher, [0], failed);
+      expect(await failing!.request(images, [2, 32, 32, 3])).not.toBeNull();
+      expect(failed).not.toHaveBeenCalled();
+      expect(await failing!.request(images, [2, 32, 32, 3])).toBeNull();
+      failing!.close();
+      expect(failed).toHaveBeenCalledTimes(1);
+
+      const closed = vi.fn();
+      const closing = await TeacherAhead.start(() => hostInThisThread(), teacher, [0], closed);
+      closing!.close();
+      closing!.close();
+      expect(closed).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });

@@ -137,24 +137,28 @@ export class TeacherAhead {
     private readonly host: TeacherHost,
     /** Which of the teacher's outputs each answer carries. */
     readonly outputs: readonly number[],
+    private readonly release: () => void,
   ) {}
 
   /**
    * A host started by `factory` with `teacher` loaded, returning its outputs at `outputs`; null (and a warning)
-   * where it cannot start: the caller then runs the teacher in process.
+   * where it cannot start: the caller then runs the teacher in process. `release` runs once when the teacher
+   * stops running ahead (it did not start, it failed, or it was closed): it gives back the core taken for it.
    */
   static async start(
     factory: TeacherHostFactory,
     teacher: tf.LayersModel,
     outputs: readonly number[],
+    release: () => void = () => undefined,
   ): Promise<TeacherAhead | null> {
     let host: TeacherHost | null = null;
     try {
       host = factory();
       await host.load(await artifactsOf(teacher), outputs);
-      return new TeacherAhead(host, outputs);
+      return new TeacherAhead(host, outputs, once(release));
     } catch (error) {
       host?.close();
+      release();
       console.warn(`the teacher runs on the training thread: its host did not start (${describe(error)})`);
       return null;
     }
@@ -168,6 +172,7 @@ export class TeacherAhead {
     } catch (error) {
       if (!this.failure) {
         this.failure = describe(error);
+        this.release();
         console.warn(
           `the teacher runs on the training thread from here on: its host failed (${this.failure})`,
         );
@@ -180,7 +185,18 @@ export class TeacherAhead {
   close(): void {
     this.failure ??= 'closed';
     this.host.close();
+    this.release();
   }
+}
+
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      f();
+    }
+  };
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));

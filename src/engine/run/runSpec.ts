@@ -5,7 +5,7 @@
  * parameters (AKD's masks with their own optimizer); the Trainer does the rest. LabRun (labRun.ts) drives the
  * pieces. See docs/design.md §9 (runs).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/cifar10';
 import { findPreset } from '../models/presets';
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../training/hyperparams';
@@ -15,7 +15,7 @@ import type { DistillMethod, MethodInstance, MethodState, ParamValues } from '..
 import { MethodParamError, validateParams } from '../distill/method';
 import { DISTILL_METHODS, findMethod } from '../distill/registry';
 import { type TeacherHostFactory, TeacherAhead } from '../distill/teacherAhead';
-import { wasmThreadsInUse } from '../backend/wasmThreads';
+import { coreForTeacher } from '../distill/teacherCore';
 import { BASELINE_METHOD, type DistillMethodInfo } from '../config/methods';
 
 export type { DistillMethodInfo } from '../config/methods';
@@ -120,16 +120,11 @@ export interface Distillation {
 export interface DistillationOptions {
   /**
    * Where the teacher's pass can run beside the student's step (the browser's: a Worker; Node's: a worker
-   * thread). Used only where the student trains on single-threaded wasm, so that a core is free for it: a GPU
-   * backend runs the teacher on the GPU, where it is cheap already, and wasm's threads already have every core
-   * (a teacher Worker beside them made cnn-small's KD step slower on 2 cores, 108 ms against 101 in line;
-   * docs/design.md §5, the teacher ahead).
+   * thread). Used on wasm where a core can be had for it (distill/teacherCore.ts).
    */
   readonly teacherHost?: TeacherHostFactory;
 }
 
-/** Whether a distillation here runs its teacher on a host (see DistillationOptions). */
-export const teacherAheadApplies = () => tf.getBackend() === 'wasm' && wasmThreadsInUse() === 1;
 
 /** The teacher a distillation runs from, with its anchors on the run's training split when already known. */
 export interface DistillTeacher {
@@ -213,9 +208,10 @@ export async function createDistillation(
     resume?.state ?? initialTrainerState(),
     instance.extra,
   );
+  const core = options.teacherHost && instance.teacher ? coreForTeacher(student, instance.teacher.model) : null;
   const ahead =
-    options.teacherHost && instance.teacher && teacherAheadApplies()
-      ? await TeacherAhead.start(options.teacherHost, instance.teacher.model, instance.teacher.outputs)
+    core && options.teacherHost && instance.teacher
+      ? await TeacherAhead.start(options.teacherHost, instance.teacher.model, instance.teacher.outputs, core)
       : null;
   trainer.teacherAhead = ahead;
   let disposed = false;
