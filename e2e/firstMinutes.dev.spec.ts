@@ -80,3 +80,32 @@ test('under the dev server a student trains at wasm speed, not the plain-JavaScr
   expect(imagesPerSecond).toBeGreaterThan(100);
   await page.getByTestId('student-train-stop').click();
 });
+
+test("under the dev server, KD at the defaults runs wasm's teacher where the lab's rule puts it", async ({
+  page,
+}) => {
+  await page.goto('/');
+  const badge = page.getByTestId('backend-badge');
+  await expect(badge).toHaveAttribute('data-status', 'ready', { timeout: 90_000 });
+  await expect(page.getByTestId('distill-method')).toHaveValue('kd');
+  await expect(page.getByTestId('distill-teacher')).toHaveAttribute('data-has-teacher', 'true');
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const backend = await badge.getAttribute('data-backend');
+  // On wasm with 2 to 4 cores the teacher's Worker gets a core (the student's pool gives up a thread where it
+  // has threads: engine/distill/teacherCore.ts); GPU backends and wider pools keep the teacher in line.
+  const ahead = backend === 'wasm' && cores >= 2 && cores <= 4;
+  await page.getByTestId('distill-train-start').click();
+  await expect
+    .poll(async () => Number(await page.getByTestId('distill-progress').getAttribute('data-step')), {
+      timeout: 60_000,
+    })
+    .toBeGreaterThanOrEqual(10);
+  if (ahead)
+    await expect(page.getByTestId('distill-teacher-ahead')).toHaveText('· teacher on its own thread');
+  else await expect(page.getByTestId('distill-teacher-ahead')).toHaveCount(0);
+  console.log(
+    `dev server, KD at the defaults: ${await page.getByTestId('distill-ms-per-step').textContent()} (${backend}, ` +
+      `${await page.getByTestId('backend-adapter').textContent()}, teacher ${ahead ? 'ahead' : 'in line'})`,
+  );
+  await page.getByTestId('distill-train-stop').click();
+});
