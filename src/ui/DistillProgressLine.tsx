@@ -50,7 +50,7 @@ export function DistillProgressLine({
           {run.setup.teacherAhead && (
             <span
               data-testid="distill-teacher-ahead"
-              title="The teacher's pass runs a batch ahead in a Worker of its own, on a core the student's single-threaded wasm leaves free"
+              title="The teacher's pass runs a batch ahead in a Worker of its own, on a core of its own: one the student's single-threaded wasm leaves free, or a thread its wasm pool gives up (2 to 4 cores)"
             >
               {' '}
               · teacher on its own thread
