@@ -30,6 +30,11 @@ export interface StepBenchmark {
   readonly msPerStep: number;
   readonly imagesPerSecond: number;
   readonly timedSteps: number;
+  /**
+   * Asked for with `kernels`: one more step under tf.profile, its kernels' ms summed by name, largest first (the
+   * backend's own kernel timer: wall ms around each synchronous wasm call).
+   */
+  readonly kernels?: readonly { readonly name: string; readonly ms: number }[];
 }
 
 export async function benchmarkTrainingStep(
@@ -41,6 +46,8 @@ export async function benchmarkTrainingStep(
     maxSeconds?: number;
     /** false: wasm's direct convolutions instead of Winograd's (scripts/bench-threads.ts --direct-conv). */
     winograd?: boolean;
+    /** Also time one step per kernel (scripts/bench-threads.ts --kernels: which kernels threads speed up). */
+    kernels?: boolean;
   } = {},
 ): Promise<StepBenchmark> {
   const { batchSize = 64, warmupSteps = 2, timedSteps = 5, maxSeconds = 60, winograd = true } = options;
@@ -71,6 +78,7 @@ export async function benchmarkTrainingStep(
       steps += 1;
     }
     const msPerStep = (performance.now() - started) / steps;
+    const kernels = options.kernels ? await kernelTimes(step) : undefined;
     return {
       model: presetId,
       backend: tf.getBackend(),
@@ -80,6 +88,7 @@ export async function benchmarkTrainingStep(
       msPerStep,
       imagesPerSecond: (batchSize * 1000) / msPerStep,
       timedSteps: steps,
+      ...(kernels ? { kernels } : {}),
     };
   } finally {
     setWinogradEnabled(true);
@@ -110,6 +119,17 @@ export interface DistillStepBenchmark {
   readonly lastTerms: Readonly<Record<string, number>>;
   /** wasm: the threads its kernels ran on in the last step (fewer than the pool's where the teacher took one). */
   readonly wasmThreads: number | null;
+}
+
+/** One run of `step` under tf.profile: ms per kernel name, summed, largest first. */
+async function kernelTimes(step: () => Promise<void>): Promise<{ name: string; ms: number }[]> {
+  const info = await tf.profile(step);
+  const byName = new Map<string, number>();
+  for (const kernel of info.kernels) {
+    const ms = typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
+    byName.set(kernel.name, (byName.get(kernel.name) ?? 0) + ms);
+  }
+  return [...byName].map(([name, ms]) => ({ name, ms })).sort((a, b) => b.ms - a.ms);
 }
 
 /**

@@ -223,7 +223,14 @@ export interface EngineApi {
   /** Training-step speed of a preset on the active backend (for `npm run bench`; not used by the UI). */
   benchmark(
     presetId: string,
-    options: { batchSize?: number; warmupSteps?: number; timedSteps?: number; maxSeconds?: number },
+    options: {
+      batchSize?: number;
+      warmupSteps?: number;
+      timedSteps?: number;
+      maxSeconds?: number;
+      winograd?: boolean;
+      kernels?: boolean;
+    },
   ): Promise<StepBenchmark>;
   /**
    * A distillation method's step on the active backend, with the teacher's pass in its own Worker where the lab
