@@ -7,7 +7,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { axisPhases } from './convInputGradPhases';
-import { registerWasmGradientKernels } from './wasmGradients';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { composite } from './kernelScope';
+import { wasmLoops } from './wasmLoops';
+import { flippedSwappedFilter, registerWasmGradientKernels } from './wasmGradients';
 
 const TOLERANCE = 1e-4;
 
@@ -333,6 +336,30 @@ describe('wasm gradient kernels', () => {
       [1, 3, 5],
     ]);
   });
+
+  it.each([
+    [3, 3, 16, 32],
+    [3, 3, 64, 64],
+    [1, 1, 8, 16],
+    [3, 3, 3, 16],
+    [5, 3, 5, 7],
+  ])(
+    "builds dx's flipped, channel-swapped filter byte for byte as Reverse + Transpose did: [%i, %i, %i, %i]",
+    async (...shape) => {
+      await switchBackend('wasm');
+      // Channels by 4 take the wasm module's block transpose: it must be there to be tested.
+      if (shape[2]! % 4 === 0 && shape[3]! % 4 === 0)
+        expect(wasmLoops(tf.backend() as BackendWasm)).not.toBeNull();
+      const filter = tf.tensor4d(fixedValues(sizeOf(shape), 15, 1), shape);
+      const info = composite(tf.backend(), (s) => flippedSwappedFilter(s, filter));
+      const ours = tf.engine().makeTensorFromTensorInfo(info);
+      const before = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+      expect(ours.shape).toEqual(before.shape);
+      // Data moved, not computed: equal bit for bit (toEqual on the float arrays).
+      expect(ours.dataSync()).toEqual(before.dataSync());
+      tf.dispose([filter, ours, before]);
+    },
+  );
 
   it('rejects NCHW in Conv2DBackpropInput with a clear error', async () => {
     await switchBackend('wasm');
