@@ -37,18 +37,20 @@ export interface StepBenchmark {
   readonly kernels?: readonly { readonly name: string; readonly ms: number }[];
 }
 
+export interface StepBenchmarkOptions {
+  batchSize?: number;
+  warmupSteps?: number;
+  timedSteps?: number;
+  maxSeconds?: number;
+  /** false: wasm's direct convolutions instead of Winograd's (scripts/bench-threads.ts --direct-conv). */
+  winograd?: boolean;
+  /** Also time one step per kernel (scripts/bench-threads.ts --kernels: which kernels threads speed up). */
+  kernels?: boolean;
+}
+
 export async function benchmarkTrainingStep(
   presetId: string,
-  options: {
-    batchSize?: number;
-    warmupSteps?: number;
-    timedSteps?: number;
-    maxSeconds?: number;
-    /** false: wasm's direct convolutions instead of Winograd's (scripts/bench-threads.ts --direct-conv). */
-    winograd?: boolean;
-    /** Also time one step per kernel (scripts/bench-threads.ts --kernels: which kernels threads speed up). */
-    kernels?: boolean;
-  } = {},
+  options: StepBenchmarkOptions = {},
 ): Promise<StepBenchmark> {
   const { batchSize = 64, warmupSteps = 2, timedSteps = 5, maxSeconds = 60, winograd = true } = options;
   registerFastBatchNormGradient();

@@ -6,7 +6,7 @@
 import type { BackendName } from '../engine/backend/chooseBackend';
 import type { BackendReport } from '../engine/backend/initBackend';
 import type { PreparedSetId } from '../engine/data/prepared';
-import type { DistillStepBenchmark, StepBenchmark } from '../engine/benchmark';
+import type { DistillStepBenchmark, StepBenchmark, StepBenchmarkOptions } from '../engine/benchmark';
 import type {
   AnchorGalleryView,
   AnchorNeighbours,
@@ -221,17 +221,7 @@ export interface EngineApi {
   runMutual(request: MutualRequest, listener: MutualProgressListener): Promise<MutualResult>;
   stopMutual(): Promise<void>;
   /** Training-step speed of a preset on the active backend (for `npm run bench`; not used by the UI). */
-  benchmark(
-    presetId: string,
-    options: {
-      batchSize?: number;
-      warmupSteps?: number;
-      timedSteps?: number;
-      maxSeconds?: number;
-      winograd?: boolean;
-      kernels?: boolean;
-    },
-  ): Promise<StepBenchmark>;
+  benchmark(presetId: string, options: StepBenchmarkOptions): Promise<StepBenchmark>;
   /**
    * A distillation method's step on the active backend, with the teacher's pass in its own Worker where the lab
    * would run it there, unless `inline` (for scripts/bench-teacher-ahead.ts; not used by the UI).
