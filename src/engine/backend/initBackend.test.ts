@@ -32,6 +32,17 @@ describe('initBackend in Node', () => {
     });
   });
 
+  it('probes only the requested backend when asked to (a helper Worker running wasm)', async () => {
+    const report = await initBackend('wasm', { probeRequestedOnly: true });
+    expect(report.backend).toBe('wasm');
+    expect(report.probes.wasm.available).toBe(true);
+    for (const name of ['webgpu', 'webgl'] as const)
+      expect(report.probes[name]).toMatchObject({
+        available: false,
+        description: 'not probed: this host asked for wasm only',
+      });
+  });
+
   it('honours an available request', async () => {
     const report = await initBackend('cpu');
     expect(report).toMatchObject({ backend: 'cpu', reason: 'requested by the user' });

@@ -36,6 +36,11 @@ export interface InitBackendOptions {
   readonly wasmPaths?: Record<string, string>;
   /** At most this many wasm threads (a helper Worker beside the training one asks for 1); every core if left out. */
   readonly wasmThreads?: number;
+  /**
+   * Probe only the requested backend (a helper Worker that runs wasm needs no WebGPU adapter or WebGL context);
+   * the others are reported as not probed.
+   */
+  readonly probeRequestedOnly?: boolean;
 }
 
 const unavailable = (description: string): BackendProbe => ({
@@ -85,14 +90,18 @@ function probeWebGl(): BackendProbe {
   }
 }
 
-export async function probeBackends(): Promise<BackendProbes> {
-  const wasm: BackendProbe =
-    typeof WebAssembly === 'object'
+/** Every backend probed, or with `only` that one (and cpu, the last resort): the others are not asked. */
+export async function probeBackends(only?: BackendName): Promise<BackendProbes> {
+  const asked = (name: BackendName) => only == null || name === only;
+  const notAsked = unavailable(`not probed: this host asked for ${only} only`);
+  const wasm: BackendProbe = !asked('wasm')
+    ? notAsked
+    : typeof WebAssembly === 'object'
       ? { available: true, description: 'WebAssembly (XNNPACK)', software: false }
       : unavailable('no WebAssembly in this host');
   return {
-    webgpu: await probeWebGpu(),
-    webgl: probeWebGl(),
+    webgpu: asked('webgpu') ? await probeWebGpu() : notAsked,
+    webgl: asked('webgl') ? probeWebGl() : notAsked,
     wasm,
     cpu: { available: true, description: 'plain JavaScript', software: false },
   };
@@ -136,7 +145,9 @@ export async function initBackend(
   requested?: BackendName,
   options: InitBackendOptions = {},
 ): Promise<BackendReport> {
-  const probes: Record<BackendName, BackendProbe> = { ...(await probeBackends()) };
+  const probes: Record<BackendName, BackendProbe> = {
+    ...(await probeBackends(options.probeRequestedOnly ? requested : undefined)),
+  };
   let firstFallback: BackendChoice['fallback'];
   for (let attempt = 0; attempt < BACKEND_NAMES.length; attempt++) {
     const choice = chooseBackend(probes, requested);

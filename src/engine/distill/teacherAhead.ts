@@ -63,9 +63,12 @@ export function hostOver(
   return { host, fail };
 }
 
-/** What a host's thread runs: wasm started there (one thread, `options`), then the teacher as `load` gives it. */
+/**
+ * What a host's thread runs: wasm started there (one thread, `options`; no other backend probed), then the
+ * teacher as `load` gives it.
+ */
 export function wasmTeacherRunner(options: InitBackendOptions = {}): TeacherRunner {
-  const ready = initBackend('wasm', options).then((report) => {
+  const ready = initBackend('wasm', { probeRequestedOnly: true, ...options }).then((report) => {
     if (report.backend !== 'wasm') throw new Error(`wasm did not start here (${report.backend} did instead)`);
   });
   const runner = teacherRunner();
