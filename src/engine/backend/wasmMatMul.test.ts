@@ -37,6 +37,9 @@ const CASES: Case[] = [
   // A batch of one matrix, and an untransposed single product (wasm's own kernel).
   { a: [1, 9, 6], b: [1, 9, 4], transposeA: true, transposeB: false },
   { a: [7, 8], b: [8, 5], transposeA: false, transposeB: false },
+  // Sides that divide by 4: the block transpose (AKD's U U^T, a Dense layer's x^T dy), batched too.
+  { a: [24, 40], b: [16, 40], transposeA: false, transposeB: true },
+  { a: [2, 3, 12, 8], b: [3, 12, 20], transposeA: true, transposeB: false },
   // Vectors: transposes that are reshapes, and C^T = B^T A^T where C is a vector.
   { a: [40, 13], b: [40, 1], transposeA: true, transposeB: false },
   { a: [1, 40], b: [13, 40], transposeA: false, transposeB: true },
@@ -97,6 +100,24 @@ describe('wasm BatchMatMul with transposed operands', () => {
       const [wasmOut, wasmShape] = await readOn('wasm', run);
       expect(Array.from(wasmShape!)).toEqual(Array.from(cpuShape!));
       expect(relativeError(wasmOut!, cpuOut!)).toBeLessThan(1e-6);
+    },
+  );
+
+  it.each([
+    { a: [24, 40], b: [16, 40] },
+    { a: [2, 3, 24, 40], b: [3, 16, 40] },
+  ])(
+    "transposes sides that divide by 4 to the same bytes as wasm's Transpose: $a x $b^T",
+    async ({ a, b }) => {
+      // The product of the block-transposed operand equals, bit for bit, the plain product of wasm's own transpose.
+      const run = () => {
+        const x = tf.tensor(values(size(a), 1), a);
+        const y = tf.tensor(values(size(b), 2), b);
+        const plainB = tf.transpose(y, b.length === 3 ? [0, 2, 1] : [1, 0]);
+        return [tf.matMul(x, y, false, true), tf.matMul(x, plainB)];
+      };
+      const [ours, reference] = await readOn('wasm', run);
+      expect(ours).toEqual(reference);
     },
   );
 
