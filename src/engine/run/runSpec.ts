@@ -125,7 +125,6 @@ export interface DistillationOptions {
   readonly teacherHost?: TeacherHostFactory;
 }
 
-
 /** The teacher a distillation runs from, with its anchors on the run's training split when already known. */
 export interface DistillTeacher {
   readonly model: tf.LayersModel;
@@ -208,7 +207,8 @@ export async function createDistillation(
     resume?.state ?? initialTrainerState(),
     instance.extra,
   );
-  const core = options.teacherHost && instance.teacher ? coreForTeacher(student, instance.teacher.model) : null;
+  const core =
+    options.teacherHost && instance.teacher ? coreForTeacher(student, instance.teacher.model) : null;
   const ahead =
     core && options.teacherHost && instance.teacher
       ? await TeacherAhead.start(options.teacherHost, instance.teacher.model, instance.teacher.outputs, core)
