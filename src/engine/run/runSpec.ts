@@ -125,6 +125,17 @@ export interface DistillationOptions {
   readonly teacherHost?: TeacherHostFactory;
 }
 
+/** The teacher's pass on a host, where a core can be had for it (distill/teacherCore.ts); null: in line. */
+async function teacherAheadOf(
+  student: tf.LayersModel,
+  instance: MethodInstance,
+  host: TeacherHostFactory | undefined,
+): Promise<TeacherAhead | null> {
+  if (!host || !instance.teacher) return null;
+  const core = coreForTeacher(student, instance.teacher.model);
+  return core ? TeacherAhead.start(host, instance.teacher.model, instance.teacher.outputs, core) : null;
+}
+
 /** The teacher a distillation runs from, with its anchors on the run's training split when already known. */
 export interface DistillTeacher {
   readonly model: tf.LayersModel;
@@ -207,12 +218,7 @@ export async function createDistillation(
     resume?.state ?? initialTrainerState(),
     instance.extra,
   );
-  const core =
-    options.teacherHost && instance.teacher ? coreForTeacher(student, instance.teacher.model) : null;
-  const ahead =
-    core && options.teacherHost && instance.teacher
-      ? await TeacherAhead.start(options.teacherHost, instance.teacher.model, instance.teacher.outputs, core)
-      : null;
+  const ahead = await teacherAheadOf(student, instance, options.teacherHost);
   trainer.teacherAhead = ahead;
   let disposed = false;
   return {
