@@ -6,7 +6,8 @@
  * because output cell (oh, ow) reads grid cell (oh + ki, ow + kj) of its own image. The shifted block of xG
  * is a contiguous [cin, cells] window (rows a fixed stride apart), so it is handed to wasm's BatchMatMul
  * (XNNPACK's fully-connected operator) as an alias of xG's memory, not a copy; dyG is packed by XNNPACK
- * once and reused by all kh x kw products. A window that runs past its image's rows or columns reads the
+ * once and reused by all kh x kw products. Where dW's columns fit the lab's long-inner loop
+ * (wasmLongProduct.ts), it reads the windows and dyG in place instead and packs nothing. A window that runs past its image's rows or columns reads the
  * next image's (or row's) first ones, and the grid is sized so that those are padding in truth and zeros on
  * the grid: one padding row and column serve as the bottom/right padding of one image and the top/left of
  * the next, so a 3x3 'same' conv's grid has (h + 1) x (w + 1) cells per image, not (h + 2) x (w + 2). A
@@ -17,6 +18,7 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, type KernelScope, withAlias, wasmBackendOf } from './kernelScope';
 import { heapAddress, wasmLoops } from './wasmLoops';
+import { longProduct, longProductFits } from './wasmLongProduct';
 
 /** Below this many input channels the alias products are too thin to beat the im2col path. */
 export const MIN_SHIFTED_CHANNELS = 8;
@@ -135,6 +137,22 @@ export function conv2DFilterGradShifted(
         }
       }
     }
+  }
+  if (loops != null && longProductFits(cin, cout)) {
+    // The wasm loop reads each shifted window and dyG in place and writes dW[ki, kj] straight into the output.
+    const out = s.output([kh, kw, cin, cout]);
+    const [xAt, dyAt, outAt] = [xG, dyG, out].map((t) => heapAddress(wasm, t.dataId)) as [
+      number,
+      number,
+      number,
+    ];
+    for (let ki = 0; ki < kh; ki++) {
+      for (let kj = 0; kj < kw; kj++) {
+        const dwAt = outAt + 4 * (ki * kw + kj) * cin * cout;
+        longProduct(loops, xAt + 4 * (ki * wg + kj), dyAt, dwAt, cin, cells, cout, 4 * cells, false);
+      }
+    }
+    return out;
   }
   const dyMatrix = s.reshape(dyG, [cells, cout]);
   const parts: TensorInfo[] = [];

@@ -6,7 +6,8 @@
  *   the argmax per window and channel (the cpu backend's rule: the first strict maximum, row-major) and adds dy
  *   there.
  * - Conv2DBackpropFilter: dW = im2col(x)^T dy, with the transposed im2col written by a loop and the product run
- *   by wasm's BatchMatMul, which hands a batch-1, untransposed product to XNNPACK's fully-connected operator.
+ *   by the lab's long-inner loop (wasmLongProduct.ts: it reads dy in place, where XNNPACK packs it at ~7 ns a
+ *   float) or, where that does not fit, by wasm's BatchMatMul (XNNPACK's fully-connected operator).
  *   The im2col matrix is built per chunk of images so that it stays under MAX_IM2COL_FLOATS. Stride-1 convs
  *   with 8 or more input channels skip the im2col matrix (convFilterGradShifted.ts).
  */
@@ -22,6 +23,7 @@ import {
 import { canUseShifted, conv2DFilterGradShifted } from './convFilterGradShifted';
 import { composite, heapF32, wasmBackendOf } from './kernelScope';
 import { heapAddress, type WasmLoops, wasmLoops } from './wasmLoops';
+import { longProduct, longProductFits } from './wasmLongProduct';
 import { winogradFilterGrad, winogradFilterGradApplies } from './winogradFilterGrad';
 
 type Shape4 = [number, number, number, number];
@@ -305,6 +307,8 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     const gather = loops != null && (info.strideHeight > 1 || info.strideWidth > 1);
     const xT = gather ? x : s.run('Transpose', { x }, { perm: [3, 0, 1, 2] });
     const dy2 = s.reshape(dy, [n * perImage, cout]);
+    // The wasm loop's product sums into one output chunk after chunk, reading dy in place (wasmLongProduct.ts).
+    const long = loops != null && longProductFits(k, cout) ? s.output([k, cout]) : undefined;
     let total: TensorInfo | undefined;
     for (let n0 = 0; n0 < n; n0 += chunk) {
       const n1 = Math.min(n, n0 + chunk);
@@ -322,6 +326,23 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
       } else {
         // Views after the allocation: it may have grown (and so detached) the heap.
         fillIm2colT(heapF32(wasm, xT), heapF32(wasm, cols), { info, kh, kw }, n0, n1);
+      }
+      if (long != null && loops != null) {
+        const pixels = (n1 - n0) * perImage;
+        const dyAt = heapAddress(wasm, dy.dataId) + 4 * n0 * perImage * cout;
+        longProduct(
+          loops,
+          heapAddress(wasm, cols.dataId),
+          dyAt,
+          heapAddress(wasm, long.dataId),
+          k,
+          pixels,
+          cout,
+          4 * pixels,
+          n0 > 0,
+        );
+        total = long;
+        continue;
       }
       const dyPart =
         n1 - n0 === n

@@ -7,7 +7,7 @@
  * have. Where it cannot be made (no memory to import, an engine without SIMD or bulk memory), `wasmLoops`
  * returns null and the callers keep their JS loops. The loops: wasmCopyLoops.ts, wasmMaxPoolLoops.ts,
  * wasmChannelSums.ts, wasmChannelAffine.ts, wasmWinogradLoops.ts,
- * wasmWinogradGradLoops.ts.
+ * wasmWinogradGradLoops.ts, wasmLongProduct.ts.
  *
  * im2colRows(dst, src, images, oh, ow, h, w, sh, step, rowOff, colOff, lo, hi, pix): for one row (ki, kj, c)
  * of a transposed im2col matrix, writes images x oh x ow floats at dst: for image m, output row r and column
@@ -20,6 +20,7 @@ import { assembleModule } from './wasmAssembler';
 import { channelAffineBody } from './wasmChannelAffine';
 import { channelSumsBody } from './wasmChannelSums';
 import { copyRunsBody, gatherRowsBody, gatherRunsBody, im2colRowsBody } from './wasmCopyLoops';
+import { longProductPanelBody } from './wasmLongProduct';
 import { maxPool2Grad4Body, maxPool2GradBody } from './wasmMaxPoolLoops';
 import { transpose4Body, winogradGradFilterBody, winogradGradTilesBody } from './wasmWinogradGradLoops';
 import { winogradFilterBody, winogradInputBody, winogradOutputBody } from './wasmWinogradLoops';
@@ -42,6 +43,7 @@ const moduleBytes = (shared: boolean) =>
       winogradGradFilterBody(),
       channelAffineBody(),
       gatherRowsBody(),
+      longProductPanelBody(),
     ],
     shared,
   );
@@ -137,6 +139,18 @@ export interface WasmLoops {
     shift: number,
     rows: number,
     channels: number,
+  ): void;
+  /** wasmLongProduct.ts says what it does. */
+  longProductPanel(
+    a: number,
+    b: number,
+    c: number,
+    rows: number,
+    kc: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+    load: number,
   ): void;
 }
 

@@ -57,8 +57,10 @@ const CASES: { x: Shape4; k: number; runs: number }[] = [
   { x: [2, 4, 8, 64], k: 40, runs: 4 },
   // dy's side (more channels) on the left of the products, which are then transposed.
   { x: [3, 8, 8, 32], k: 48, runs: 4 },
-  // A map larger than MAX_FILTER_GRAD_PIXELS: dW by the other paths.
-  { x: [1, 16, 16, 32], k: 32, runs: 3 },
+  // A map larger than MAX_FILTER_GRAD_PIXELS: dW by F(2x2, 3x3) where its products fit the long-inner loop
+  // (channels by 16, MAX_LONG_FILTER_GRAD_PIXELS), else by the other paths.
+  { x: [1, 16, 16, 32], k: 32, runs: 4 },
+  { x: [1, 16, 16, 36], k: 36, runs: 3 },
 ];
 
 describe('Winograd F(2x2, 3x3) convolution on wasm', () => {

@@ -4,13 +4,15 @@
  * sum of dy . y over the filter gives dW = G^T [sum over tiles of (A dy_t A^T) . (B^T d_t B)] G. So dW is 16
  * matrix products S = V^T W with the tiles as the summed dimension (V: x's tile transforms, as in the forward
  * pass; W: dy's), then one small 16 -> 9 transform per (c, k): 16 multiplies per 2x2 output block where
- * im2col's product does 36. XNNPACK packs each product's right operand ([tiles, channels]) afresh, so the
- * path pays on small maps only (MAX_FILTER_GRAD_PIXELS).
+ * im2col's product does 36. XNNPACK packs each product's right operand ([tiles, channels]) afresh, so by
+ * XNNPACK the path pays on small maps only (MAX_FILTER_GRAD_PIXELS); by the lab's long-inner loop, which reads
+ * the operands in place, up to 32x32 (MAX_LONG_FILTER_GRAD_PIXELS).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, KernelScope } from './kernelScope';
 import { heapAddress, type WasmLoops } from './wasmLoops';
+import { longProduct, longProductFits } from './wasmLongProduct';
 import {
   countWinogradCall,
   imagesPerChunk,
@@ -28,10 +30,21 @@ import {
  */
 export const MAX_FILTER_GRAD_PIXELS = 64;
 
+/**
+ * Where the products go to the lab's long-inner loop (wasmLongProduct.ts), which packs nothing, the path wins up
+ * to 32x32 maps: CPU ms at batch 64, shifted windows -> this path, 16x16x32 -> 32: 12.4 -> 8.4; 16x16x32 -> 64:
+ * 23.6 -> 15.6; 32x32x32 -> 32: 52.7 -> 41.0; 32x32x32 -> 64: 101 -> 71 (batch 10, 16x16x32 -> 32: 1.74 -> 1.17).
+ */
+export const MAX_LONG_FILTER_GRAD_PIXELS = 1024;
+
 /** Whether dW of this convolution goes by F(2x2, 3x3): small maps whose tiles per image divide by 4 (the block transpose). */
 export function winogradFilterGradApplies(info: backend_util.Conv2DInfo): boolean {
   const pixels = info.inHeight * info.inWidth;
-  return winogradApplies(info) && pixels <= MAX_FILTER_GRAD_PIXELS && (pixels / 4) % 4 === 0;
+  const { inChannels: c, outChannels: k } = info;
+  const maxPixels = longProductFits(Math.max(c, k), Math.min(c, k))
+    ? MAX_LONG_FILTER_GRAD_PIXELS
+    : MAX_FILTER_GRAD_PIXELS;
+  return winogradApplies(info) && pixels <= maxPixels && (pixels / 4) % 4 === 0;
 }
 
 /** dW [3, 3, cin, cout] of conv(x, W) from x and dy, in chunks of images, summed. */
@@ -67,15 +80,33 @@ export function winogradFilterGrad(
         for (let xi = 0; xi < 16; xi++) {
           loops.transpose4(at(left) + 4 * xi * leftStride, at(leftT) + 4 * xi * rows * tiles, tiles, rows, 1);
         }
-        const products = Array.from({ length: 16 }, (_, xi) =>
-          product(
-            s,
-            { of: leftT, at: xi * rows * tiles, rows, inner: tiles },
-            { of: right, at: xi * rightStride, cols },
-          ),
-        );
+        // The wasm loop reads the right operand in place (XNNPACK would pack it): wasmLongProduct.ts.
+        const long = longProductFits(rows, cols) ? s.output([16, rows, cols]) : null;
+        const products = Array.from({ length: 16 }, (_, xi) => {
+          if (long == null)
+            return at(
+              product(
+                s,
+                { of: leftT, at: xi * rows * tiles, rows, inner: tiles },
+                { of: right, at: xi * rightStride, cols },
+              ),
+            );
+          const to = at(long) + 4 * xi * rows * cols;
+          longProduct(
+            loops,
+            at(leftT) + 4 * xi * rows * tiles,
+            at(right) + 4 * xi * rightStride,
+            to,
+            rows,
+            tiles,
+            cols,
+            4 * tiles,
+            false,
+          );
+          return to;
+        });
         // [k, c] products (dy's side on the left) are transposed to [c, k], into one buffer.
-        let addresses = products.map(at);
+        let addresses = products;
         if (c < k) {
           const sums = s.output([16, c, k]);
           addresses = addresses.map((product, xi) => {

@@ -1,0 +1,186 @@
+/**
+ * C = A B for a long inner dimension, as a loop of the lab's wasm module (wasmLoops.ts has the API, docs/design.md
+ * §5 the why): the weight gradients' products, [rows, pixels] x [pixels, cout], whose inner dimension is every
+ * output pixel of the batch. wasm's BatchMatMul hands them to XNNPACK's fully-connected operator, which packs its
+ * right operand afresh for each product at ~7 ns a float (measured: [27, 65536] x [65536, 16] 10.0 ms with a
+ * fresh right operand, 2.2 with one XNNPACK had packed before), so packing dy cost more than the products. This
+ * loop reads both operands as they are: per block of Kc inner indices (so that B's block stays in the L1 cache),
+ * for each pair of A's rows and 16 of B's columns, 8 accumulators of 4 floats. Sums run in index order within a
+ * block and are added to C block after block: a rounding order unlike XNNPACK's (~1e-7 relative apart).
+ */
+import {
+  ADD,
+  brIf,
+  F32_LOAD,
+  F32X4_ADD,
+  F32X4_MUL,
+  F32X4_SPLAT,
+  type Fn,
+  f32,
+  forRange,
+  get,
+  I32,
+  i32,
+  ifThen,
+  inc,
+  loop,
+  LT_S,
+  MUL,
+  set,
+  simd,
+  V128,
+} from './wasmAssembler';
+import type { WasmLoops } from './wasmLoops';
+
+/** v128.load / v128.store at a constant byte offset (16-byte alignment hint). */
+const loadAt = (offset: number) => simd(0, 4, offset);
+const storeAt = (offset: number) => simd(11, 4, offset);
+
+/**
+ * longProductPanel(a, b, c, rows, kc, lda, ldb, ldc, load): C[r, 0:16] (+)= sum over i < kc of A[r, i] B[i, 0:16]
+ * for r < rows, with byte row strides lda, ldb, ldc; C's old values are added to when `load` is not 0, else
+ * overwritten.
+ */
+export function longProductPanelBody(): Fn {
+  const A = 0,
+    B = 1,
+    C = 2,
+    ROWS = 3,
+    KC = 4,
+    LDA = 5,
+    LDB = 6,
+    LDC = 7,
+    LOAD = 8;
+  const R = 9,
+    PA0 = 10,
+    PA1 = 11,
+    PB = 12,
+    KI = 13,
+    PC0 = 14,
+    PC1 = 15;
+  const ACC = 16, // 8 accumulators: row 0's 4 vectors, then row 1's
+    BV = 24, // B's 4 vectors at this inner index
+    S0 = 28,
+    S1 = 29;
+  // One row block of 1 or 2 rows, starting at row R.
+  const rowsBlock = (pair: boolean) => {
+    const rowsHere = pair ? 2 : 1;
+    const accs = (row: number) => [0, 1, 2, 3].map((v) => ACC + 4 * row + v);
+    const init = (row: number, pc: number) =>
+      accs(row).flatMap((acc, v) => [
+        ...ifThen(
+          get(LOAD),
+          [[...get(pc), ...loadAt(16 * v), ...set(acc)]],
+          [[...f32(0), ...F32X4_SPLAT, ...set(acc)]],
+        ),
+      ]);
+    const store = (row: number, pc: number) =>
+      accs(row).flatMap((acc, v) => [...get(pc), ...get(acc), ...storeAt(16 * v)]);
+    const step = (row: number, s: number) =>
+      accs(row).flatMap((acc, v) => [
+        ...get(acc),
+        ...get(s),
+        ...get(BV + v),
+        ...F32X4_MUL,
+        ...F32X4_ADD,
+        ...set(acc),
+      ]);
+    return [
+      ...[...get(C), ...get(R), ...get(LDC), ...MUL, ...ADD, ...set(PC0)],
+      ...[...get(PC0), ...get(LDC), ...ADD, ...set(PC1)],
+      ...Array.from({ length: rowsHere }, (_, row) => init(row, row === 0 ? PC0 : PC1)).flat(),
+      ...[...get(A), ...get(R), ...get(LDA), ...MUL, ...ADD, ...set(PA0)],
+      ...[...get(PA0), ...get(LDA), ...ADD, ...set(PA1)],
+      ...[...get(B), ...set(PB)],
+      ...forRange(KI, get(KC), [
+        [0, 1, 2, 3].flatMap((v) => [...get(PB), ...loadAt(16 * v), ...set(BV + v)]),
+        [...get(PA0), ...F32_LOAD, ...F32X4_SPLAT, ...set(S0)],
+        pair ? [...get(PA1), ...F32_LOAD, ...F32X4_SPLAT, ...set(S1)] : [],
+        step(0, S0),
+        pair ? step(1, S1) : [],
+        inc(PA0, i32(4)),
+        inc(PA1, i32(4)),
+        inc(PB, get(LDB)),
+      ]),
+      ...Array.from({ length: rowsHere }, (_, row) => store(row, row === 0 ? PC0 : PC1)).flat(),
+    ];
+  };
+  const code = [
+    ...[...i32(0), ...set(R)],
+    // Pairs while R + 2 <= rows, then the last row alone.
+    ...ifThen(
+      [...i32(1), ...get(ROWS), ...LT_S],
+      [loop(rowsBlock(true), inc(R, i32(2)), get(R), i32(1), ADD, get(ROWS), LT_S, brIf(0))],
+    ),
+    ...ifThen([...get(R), ...get(ROWS), ...LT_S], [rowsBlock(false)]),
+  ];
+  return {
+    name: 'longProductPanel',
+    params: 9,
+    locals: [
+      [7, I32],
+      [14, V128],
+    ],
+    code,
+  };
+}
+
+/** Columns per panel: 4 vectors. */
+export const PANEL_COLUMNS = 16;
+
+/**
+ * Most rows the loop takes: it re-reads A once per panel, so with many rows and columns and a short inner
+ * dimension XNNPACK's blocked product wins despite its packing (measured, dW by im2col of a 4x4 map, 128 -> 256
+ * channels: rows 1152, 34 ms against 24; rows 576: 6.3 against 7.8 down to 7.8 against 7.2).
+ */
+export const MAX_LONG_PRODUCT_ROWS = 512;
+
+/** Whether the loop takes a [rows, inner] x [inner, cols] product: whole panels of columns, not too many rows. */
+export const longProductFits = (rows: number, cols: number) =>
+  rows > 0 && rows <= MAX_LONG_PRODUCT_ROWS && cols > 0 && cols % PANEL_COLUMNS === 0;
+
+/** Inner indices per block: B's block of inner x cols floats within 32 KiB (L1), at least 16. */
+export const innerBlock = (cols: number) => Math.max(16, Math.floor(8192 / cols));
+
+let products = 0;
+
+/** How many products the loop has run so far: tests tell by it which path a weight gradient took. */
+export const longProducts = () => products;
+
+/**
+ * C [rows, cols] = A [rows, inner] B [inner, cols] at byte addresses, rows of A `lda` bytes apart (4 inner for
+ * a dense A), B and C dense; added to C's values when `accumulate`. cols must be whole panels of 16.
+ */
+export function longProduct(
+  loops: WasmLoops,
+  a: number,
+  b: number,
+  c: number,
+  rows: number,
+  inner: number,
+  cols: number,
+  lda: number,
+  accumulate: boolean,
+): void {
+  if (cols <= 0 || cols % PANEL_COLUMNS !== 0)
+    throw new Error(`longProduct: ${cols} columns are not whole panels of ${PANEL_COLUMNS}`);
+  products++;
+  const kc = innerBlock(cols);
+  for (let k0 = 0; k0 < inner; k0 += kc) {
+    const len = Math.min(kc, inner - k0);
+    const load = accumulate || k0 > 0 ? 1 : 0;
+    for (let n0 = 0; n0 < cols; n0 += PANEL_COLUMNS) {
+      loops.longProductPanel(
+        a + 4 * k0,
+        b + 4 * (k0 * cols + n0),
+        c + 4 * n0,
+        rows,
+        len,
+        lda,
+        4 * cols,
+        4 * cols,
+        load,
+      );
+    }
+  }
+}
