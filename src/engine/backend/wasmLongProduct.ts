@@ -135,9 +135,16 @@ export const PANEL_COLUMNS = 16;
  */
 export const MAX_LONG_PRODUCT_ROWS = 512;
 
+let enabled = true;
+
+/** Turns the loop off (every product back to XNNPACK, Winograd's dW to small maps): for tests and profiling. */
+export function setLongProductEnabled(on: boolean): void {
+  enabled = on;
+}
+
 /** Whether the loop takes a [rows, inner] x [inner, cols] product: whole panels of columns, not too many rows. */
 export const longProductFits = (rows: number, cols: number) =>
-  rows > 0 && rows <= MAX_LONG_PRODUCT_ROWS && cols > 0 && cols % PANEL_COLUMNS === 0;
+  enabled && rows > 0 && rows <= MAX_LONG_PRODUCT_ROWS && cols > 0 && cols % PANEL_COLUMNS === 0;
 
 /** Inner indices per block: B's block of inner x cols floats within 32 KiB (L1), at least 16. */
 export const innerBlock = (cols: number) => Math.max(16, Math.floor(8192 / cols));
