@@ -10,6 +10,7 @@ import { axisPhases } from './convInputGradPhases';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { composite } from './kernelScope';
 import { wasmLoops } from './wasmLoops';
+import { longProducts } from './wasmLongProduct';
 import { flippedSwappedFilter, registerWasmGradientKernels } from './wasmGradients';
 
 const TOLERANCE = 1e-4;
@@ -427,7 +428,7 @@ describe('wasm gradient kernels', () => {
     }
   });
 
-  it('reduces leading axes with a depthwise conv, freeing what it allocates', async () => {
+  it('reduces leading axes with a depthwise conv or, channels by 16, the long-inner loop, freeing what it allocates', async () => {
     await switchBackend('wasm');
     const depthwise = tf.getKernel('DepthwiseConv2dNative', 'wasm')!;
     let calls = 0;
@@ -440,7 +441,7 @@ describe('wasm gradient kernels', () => {
       },
     });
     try {
-      const x = tf.tensor4d(fixedValues(64 * 8 * 8 * 16, 32, 1), [64, 8, 8, 16]);
+      const x = tf.tensor4d(fixedValues(64 * 8 * 8 * 12, 32, 1), [64, 8, 8, 12]);
       const backend = tf.engine().backend;
       const dataBefore = backend.numDataIds();
       tf.dispose([tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2], true)]);
@@ -449,6 +450,15 @@ describe('wasm gradient kernels', () => {
       expect(calls).toBe(2);
       expect(backend.numDataIds()).toBe(dataBefore);
       x.dispose();
+      // 16 channels: per image, a row of ones (or 1/(A B) for Mean) times [B, C] by the loop, no depthwise conv.
+      const y = tf.tensor4d(fixedValues(64 * 8 * 8 * 16, 33, 1), [64, 8, 8, 16]);
+      const loopsBefore = longProducts();
+      tf.dispose([tf.sum(y, [0, 1, 2]), tf.mean(y, [0, 1, 2], true)]);
+      expect(calls).toBe(2);
+      expect(longProducts() - loopsBefore).toBe(2 * 64);
+      // x is gone and y is here: the same count as before x.
+      expect(backend.numDataIds()).toBe(dataBefore);
+      y.dispose();
     } finally {
       tf.unregisterKernel('DepthwiseConv2dNative', 'wasm');
       tf.registerKernel(depthwise);
