@@ -40,6 +40,11 @@ const CASES: Case[] = [
   // Sides that divide by 4: the block transpose (AKD's U U^T, a Dense layer's x^T dy), batched too.
   { a: [24, 40], b: [16, 40], transposeA: false, transposeB: true },
   { a: [2, 3, 12, 8], b: [3, 12, 20], transposeA: true, transposeB: false },
+  // Columns by 16: the long-inner loop (wasmLongProduct.ts), single, transposed, batched and broadcast.
+  { a: [24, 40], b: [40, 32], transposeA: false, transposeB: false },
+  { a: [40, 24], b: [40, 16], transposeA: true, transposeB: false },
+  { a: [3, 24, 40], b: [3, 40, 32], transposeA: false, transposeB: false },
+  { a: [24, 40], b: [3, 40, 32], transposeA: false, transposeB: false },
   // Vectors: transposes that are reshapes, and C^T = B^T A^T where C is a vector.
   { a: [40, 13], b: [40, 1], transposeA: true, transposeB: false },
   { a: [1, 40], b: [13, 40], transposeA: false, transposeB: true },

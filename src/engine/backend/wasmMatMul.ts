@@ -18,8 +18,9 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { composite, heapF32, KernelScope, withAlias } from './kernelScope';
+import { composite, heapF32, KernelScope, wasmBackendOf, withAlias } from './kernelScope';
 import { heapAddress, wasmLoops } from './wasmLoops';
+import { longProduct, longProductFits } from './wasmLongProduct';
 
 /**
  * Where a batch of separate matrices goes to XNNPACK, one product per matrix, rather than wasm's own loop
@@ -143,6 +144,52 @@ function describe(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB:
 }
 
 /**
+ * Below this inner dimension XNNPACK's packing is cheap and the loop's per-panel set-up is not: [64, 10] x
+ * [10, 1024] 0.10 ms by XNNPACK, 0.12-0.18 by the loop; [64, 64] x [64, 1024] about even.
+ */
+const MIN_LOOP_INNER = 32;
+
+const loopPays = (rows: number, inner: number, cols: number) =>
+  inner >= MIN_LOOP_INNER && longProductFits(rows, cols);
+
+/**
+ * left x right by the lab's long-inner loop (wasmLongProduct.ts), which reads both in place, where XNNPACK's
+ * fully-connected operator packs the right operand afresh at ~7 ns a float (AKD's U U^T, [64, 1024] x
+ * [1024, 64]: 0.55 ms by XNNPACK, 0.26 by the loop): `count` products of [rows, inner] x [inner, cols], each
+ * side one matrix or `count` consecutive ones. Null where the loop does not pay (loopPays).
+ */
+function loopProduct(
+  s: KernelScope,
+  left: TensorInfo,
+  right: TensorInfo,
+  rows: number,
+  inner: number,
+  cols: number,
+  count: number,
+): TensorInfo | null {
+  const loops = loopPays(rows, inner, cols) ? wasmLoops(s.wasm) : null;
+  if (loops == null) return null;
+  const out = s.output([count, rows, cols]);
+  const [a, b, c] = [left, right, out].map((t) => heapAddress(s.wasm, t.dataId)) as [number, number, number];
+  const leftStep = size(left.shape) === count * rows * inner ? rows * inner : 0;
+  const rightStep = size(right.shape) === count * inner * cols ? inner * cols : 0;
+  for (let i = 0; i < count; i++) {
+    longProduct(
+      loops,
+      a + 4 * i * leftStep,
+      b + 4 * i * rightStep,
+      c + 4 * i * rows * cols,
+      rows,
+      inner,
+      cols,
+      4 * inner,
+      false,
+    );
+  }
+  return out;
+}
+
+/**
  * left x right, plain operands [...batch, rows, inner] and [...batch, inner, cols], as [batch, rows, cols]:
  * one product where right is a single matrix (left's batch folds into its rows), else one per matrix on
  * aliases, each copied into the output.
@@ -158,6 +205,16 @@ function plainProduct(
   const [rows, inner] = left.shape.slice(-2) as [number, number];
   const cols = right.shape[right.shape.length - 1]!;
   const plain = { transposeA: false, transposeB: false };
+  const byLoop = loopProduct(
+    s,
+    left,
+    right,
+    fold ? size(left.shape) / inner : rows,
+    inner,
+    cols,
+    fold ? 1 : batch,
+  );
+  if (byLoop != null) return s.reshape(byLoop, [batch, rows, cols]);
   if (fold) {
     const a = s.reshape(left, [1, size(left.shape) / inner, inner]);
     const b = s.reshape(right, [1, inner, cols]);
@@ -196,7 +253,13 @@ export function transposingBatchMatMul(original: () => KernelFunc): KernelFunc {
     if (a == null || b == null) throw new Error('wasmMatMul: BatchMatMul needs a and b');
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original()(args);
     const p = describe(a, b, transposeA, transposeB);
-    if (p == null || (p.batch === 1 && !transposeA && !transposeB)) return original()(args);
+    if (p == null) return original()(args);
+    if (p.batch === 1 && !transposeA && !transposeB) {
+      // A single plain product: the loop where it fits (it packs nothing), else wasm's own (XNNPACK).
+      if (!loopPays(p.m, p.k, p.n) || wasmLoops(wasmBackendOf(args.backend)) == null) return original()(args);
+      rewrites++;
+      return composite(args.backend, (s) => s.reshape(loopProduct(s, a, b, p.m, p.k, p.n, 1)!, p.outShape));
+    }
     const plan = choosePlan(p, transposeA, transposeB);
     if (plan == null) return original()(args);
     const { swap, fold } = plan;
