@@ -5,10 +5,12 @@
  * tf.variableGrads and the optimizer updates, as the Trainer runs it (issue 11: where KD's and AKD's extra
  * time goes). The methods take turns step by step (ROUNDS=9); per method the median CPU ms and the kernels
  * (minimum over 3 profiled steps; PROFILE=0 skips them, DETAIL=<kernel> splits one by input shapes).
+ * LONG_PRODUCT=0 turns the lab's long-inner product loop off (src/engine/backend/wasmLongProduct.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from '../src/engine/backend/batchNormGradient';
 import { initBackend } from '../src/engine/backend/initBackend';
+import { setLongProductEnabled } from '../src/engine/backend/wasmLongProduct';
 import { IMAGE_BYTES, type ImageSplit } from '../src/engine/data/cifar10';
 import { findMethod } from '../src/engine/distill/registry';
 import { findPreset } from '../src/engine/models/presets';
@@ -16,6 +18,8 @@ import { makeBatch } from '../src/engine/training/batches';
 
 await initBackend('wasm');
 registerFastBatchNormGradient();
+// LONG_PRODUCT=0: weight gradients and products by XNNPACK again, as before the long-inner loop (to compare).
+if (process.env.LONG_PRODUCT === '0') setLongProductEnabled(false);
 tf.backend().time = async (f: () => void) => {
   const start = process.cpuUsage();
   f();
