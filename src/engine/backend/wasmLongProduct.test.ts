@@ -122,6 +122,23 @@ describe('the wasm long-inner product (weight gradients)', () => {
     cpu.forEach((expected, i) => expect(relativeError(wasm[i]!, expected)).toBeLessThan(1e-5));
   });
 
+  it("runs Winograd's 16 forward products (a fused conv with bias and ReLU too) as the cpu backend's conv", async () => {
+    const run = () => {
+      const x = tf.tensor4d(values(3 * 8 * 8 * 32, 11), [3, 8, 8, 32]);
+      const f = tf.tensor4d(values(3 * 3 * 32 * 48, 12), [3, 3, 32, 48]);
+      const bias = tf.tensor1d(values(48, 13));
+      return [
+        tf.conv2d(x, f, 1, 'same'),
+        tf.fused.conv2d({ x, filter: f, bias, activation: 'relu', pad: 'same', strides: 1 }),
+      ];
+    };
+    const cpu = await readOn('cpu', run);
+    const before = longProducts();
+    const wasm = await readOn('wasm', run);
+    expect(longProducts() - before).toBe(2 * 16);
+    cpu.forEach((expected, i) => expect(relativeError(wasm[i]!, expected)).toBeLessThan(1e-5));
+  });
+
   it('leaves column counts that are not whole panels to XNNPACK, with the same gradients', async () => {
     const run = () => {
       const x = tf.tensor4d(values(2 * 10 * 10 * 3, 7), [2, 10, 10, 3]);
