@@ -34,6 +34,7 @@ describe('the wasm long-inner product (weight gradients)', () => {
   it.each([
     // Odd and even row counts, inner dimensions across block edges, 1 to 4 panels, strided rows of A.
     { rows: 1, inner: 1, cols: 16, lda: 1 },
+    { rows: 2, inner: 0, cols: 16, lda: 1 },
     { rows: 3, inner: 5, cols: 32, lda: 7 },
     { rows: 27, inner: 3000, cols: 16, lda: 3000 },
     { rows: 16, inner: innerBlock(64) * 2 + 3, cols: 64, lda: innerBlock(64) * 2 + 40 },

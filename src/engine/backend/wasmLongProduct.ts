@@ -187,8 +187,9 @@ export function longProduct(
     throw new Error(`longProduct: ${cols} columns are not whole panels of ${PANEL_COLUMNS}`);
   products++;
   const kc = innerBlock(cols);
-  for (let k0 = 0; k0 < inner; k0 += kc) {
-    const len = Math.min(kc, inner - k0);
+  // An empty inner dimension still makes one pass of length 0: C zeroed (or kept, when accumulating).
+  for (let k0 = 0; k0 < Math.max(inner, 1); k0 += kc) {
+    const len = Math.max(0, Math.min(kc, inner - k0));
     const load = accumulate || k0 > 0 ? 1 : 0;
     for (let n0 = 0; n0 < cols; n0 += PANEL_COLUMNS) {
       loops.longProductPanel(
