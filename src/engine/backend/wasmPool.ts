@@ -1,7 +1,7 @@
 /**
  * Narrowing wasm's thread pool while a distillation runs its teacher on a thread of its own (docs/design.md §5,
  * "The teacher ahead"). On a page with wasm threads the student's kernels take every core, so a teacher Worker
- * beside them found no free core: on 2 cores cnn-small's KD step was slower so (108 ms against 101 in line).
+ * beside them found no free core: on 2 cores cnn-small's KD step was slower that way (108 ms against 101 in line).
  * With one thread fewer in the student's pool, the teacher's Worker gets that core.
  *
  * tfjs sizes its XNNPACK pool once (init_with_threads_count, a pointer in its C++ globals that every kernel

@@ -1,10 +1,8 @@
 /**
  * Whether a distillation runs its teacher ahead on a thread of its own, and where that thread's core comes from
  * (docs/design.md §5, "The teacher ahead"). Single-threaded wasm leaves a core free. A threaded wasm pool has
- * every core, so the student's pool gives up one thread (wasmPool.ts) where the teacher is worth a core: on 2
- * cores the student's step on one thread beside the teacher beat both threads with the teacher in line for
- * cnn-small from VGG-Fast (the teacher ~0.8 of a student step), and lost for ResNet-8 (~0.2). GPU backends run
- * the teacher on the GPU, where it is cheap already.
+ * every core, so the student's pool gives up one thread (wasmPool.ts) where the teacher is worth a core. GPU
+ * backends run the teacher on the GPU, where it is cheap already.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
@@ -21,8 +19,10 @@ export const MAX_THREADS_LENDING = 4;
 
 /**
  * A threaded pool gives a thread to the teacher where the teacher's forward pass has at least this many times
- * the student's forward FLOPs per image: cnn-small from VGG-Fast 5.4 (gains, 87 -> 67 ms per KD step on 2
- * cores), ResNet-8 from VGG-Fast 1.2 (loses, 247 -> 268).
+ * the student's forward FLOPs per image. cnn-small from VGG-Fast, ratio 5.4: KD 76 -> 52 ms per step on 2 cores
+ * with the thread lent (docs/benchmarks.md, sixth session). ResNet-8 from VGG-Fast, ratio 1.2: set when its
+ * single-threaded step with the teacher ahead lost to 2 threads with the teacher in line (268 against 247 ms);
+ * with the sixth session's kernels it wins (206 against 219), so a lower ratio may pay: not yet measured lent.
  */
 export const MIN_TEACHER_FLOPS_RATIO = 2;
 
