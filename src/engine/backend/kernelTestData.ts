@@ -1,8 +1,10 @@
 /**
  * What the wasm kernel tests share: reading the same computation's results on the cpu and wasm backends, and
- * fixed pseudo-random inputs (the same on every run and backend). Imported by tests only.
+ * fixed pseudo-random inputs (the same on every run and backend), and how far two results are apart. Imported by
+ * tests only.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
 
 export type KernelTestBackend = 'cpu' | 'wasm';
 
@@ -23,4 +25,21 @@ export function values(size: number, seed: number, levels = 0): Float32Array {
     const u = (a / 4294967296) * 2 - 1;
     return levels > 0 ? Math.round(u * levels) / levels : u;
   });
+}
+
+/**
+ * Largest |a - b| relative to the largest |b| (products of K terms: absolute error grows with K); infinite where
+ * a difference is NaN. The lengths must match.
+ */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
+    diff = Math.max(diff, d);
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
 }

@@ -5,25 +5,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readOn, values } from './kernelTestData';
+import { readOn, relativeError, values } from './kernelTestData';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { heapAddress, wasmLoops } from './wasmLoops';
 import { innerBlock, longProduct, longProducts } from './wasmLongProduct';
 import { setWinogradEnabled } from './winogradConv';
-
-/** Largest |a - b| relative to the largest |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
-    diff = Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 describe('the wasm long-inner product (weight gradients)', () => {
   beforeAll(async () => {

@@ -4,23 +4,9 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readOn, values } from './kernelTestData';
+import { readOn, relativeError, values } from './kernelTestData';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { rewrittenMatMuls } from './wasmMatMul';
-
-/** Largest |a - b| relative to the largest |b| (products of K terms: absolute error grows with K). */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
-    diff = Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 interface Case {
   a: number[];

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relativeError } from '../backend/kernelTestData';
 import { initBackend } from '../backend/initBackend';
 import { longProducts, setLongProductEnabled } from '../backend/wasmLongProduct';
 import { IMAGE_BYTES, type ImageSplit } from '../data/cifar10';
@@ -15,19 +16,6 @@ import { findMethod } from './registry';
 
 const BATCH = 16;
 const COUNT = 60;
-
-/** Largest |a - b| relative to the largest |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (Number.isNaN(d)) return Number.POSITIVE_INFINITY;
-    diff = Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 let train: ImageSplit;
 let teacher: tf.LayersModel;

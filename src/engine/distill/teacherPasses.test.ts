@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relativeError } from '../backend/kernelTestData';
 import { loadPreparedFromDisk, PREPARED_DATA_DIR } from '../../cli/dataFiles';
 import { initBackend } from '../backend/initBackend';
 import { type ImageSplit, selectRecords } from '../data/cifar10';
@@ -12,17 +13,6 @@ import { passAccuracy, passRows, TeacherPasses } from './teacherPasses';
 
 const TEACHER_DIR = join(PREPARED_DATA_DIR, '..', 'teacher');
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/** Largest |a - b| over the largest |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 class Stop extends Error {}
 
