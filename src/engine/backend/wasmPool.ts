@@ -20,7 +20,6 @@ interface PoolSwitch {
   readonly address: number;
   readonly wide: number;
   readonly narrow: number;
-  readonly wideThreads: number;
   readonly narrowThreads: number;
   /** Narrowings not yet given back. */
   lent: number;
@@ -61,7 +60,7 @@ function findSwitch(wasm: BackendWasm, memory: WebAssembly.Memory, threads: numb
     const readsOld = tfjs.getThreadsCount() === wideThreads;
     after[i] = now;
     if (readsOld && tfjs.getThreadsCount() === narrowThreads) {
-      candidates.push({ address: i, wide: old, narrow: now, wideThreads, narrowThreads, lent: 0 });
+      candidates.push({ address: i, wide: old, narrow: now, narrowThreads, lent: 0 });
     }
   }
   if (candidates.length === 1) return candidates[0]!;
