@@ -86,6 +86,10 @@ test('with wasm threads, the student lends a thread to the teacher: the same los
   expect(lent.wasmThreads).toBe(lends ? cores - 1 : cores);
   expect(inLine.teacherAhead).toBe(false);
   expect(inLine.wasmThreads).toBe(cores);
+  // The lab's loop team is as wide as the pool (wasmTeam.ts): its helper takes no part while the teacher has
+  // the core, and takes parts with the teacher in line.
+  if (lends) expect(lent.loopTeamParts).toBe(0);
+  expect(inLine.loopTeamParts > 0).toBe(cores >= 2);
   // Only the speed changes: the third step's loss terms to the last bit.
   expect(Object.keys(lent.lastTerms).sort()).toEqual(['ce', 'soft', 'total', 'weightDecay']);
   expect(lent.lastTerms).toEqual(inLine.lastTerms);

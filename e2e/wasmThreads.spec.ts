@@ -15,4 +15,6 @@ test('?backend=wasm: the badge names the thread count, one per logical core', as
   );
   // The training kernels' own wasm loops run on tfjs's shared (threaded) memory too, not the JS fallback.
   await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-training-loops', 'wasm');
+  // ... split over every thread too: the training Worker and a loop helper per other core (wasmTeam.ts).
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-loop-threads', String(cores));
 });

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerFastBatchNormGradient } from './backend/batchNormGradient';
 import { setWinogradEnabled } from './backend/winogradConv';
 import { wasmPoolThreads } from './backend/wasmPool';
+import { loopTeamParts, setLoopTeamEnabled } from './backend/wasmTeam';
 import { CIFAR10_CLASSES, type Dataset, emptySplit, IMAGE_BYTES, type ImageSplit } from './data/cifar10';
 import { seededRandom } from './data/subset';
 import { timedHooks } from './run/labRun';
@@ -35,6 +36,10 @@ export interface StepBenchmark {
    * backend's own kernel timer: wall ms around each synchronous wasm call).
    */
   readonly kernels?: readonly { readonly name: string; readonly ms: number }[];
+  /** The last step's loss: the same for the same options wherever the lab's loops ran (e2e/loopTeam.spec.ts). */
+  readonly lastLoss: number;
+  /** Parts of the lab's loops its loop team's helpers ran during the timed steps (wasmTeam.ts); 0 without one. */
+  readonly loopTeamParts: number;
 }
 
 export interface StepBenchmarkOptions {
@@ -46,6 +51,8 @@ export interface StepBenchmarkOptions {
   winograd?: boolean;
   /** Also time one step per kernel (scripts/bench-threads.ts --kernels: which kernels threads speed up). */
   kernels?: boolean;
+  /** false: the lab's wasm loops on the training thread alone, as without threads (scripts/bench-threads.ts --no-team). */
+  loopTeam?: boolean;
 }
 
 export async function benchmarkTrainingStep(
@@ -55,6 +62,7 @@ export async function benchmarkTrainingStep(
   const { batchSize = 64, warmupSteps = 2, timedSteps = 5, maxSeconds = 60, winograd = true } = options;
   registerFastBatchNormGradient();
   setWinogradEnabled(winograd);
+  setLoopTeamEnabled(options.loopTeam ?? true);
   const model = findPreset(presetId).build(1);
   const optimizer = tf.train.momentum(0.01, 0.9);
   const loss = crossEntropyLoss(model, 5e-4);
@@ -62,24 +70,27 @@ export async function benchmarkTrainingStep(
   const images = tf.randomNormal([batchSize, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.randomUniform([batchSize], 0, 10, 'int32', 2) as tf.Tensor1D;
   const indices = Array.from({ length: batchSize }, (_, i) => i);
+  let lastLoss = Number.NaN;
   const step = async () => {
     const cost = optimizer.minimize(
       () => loss({ images, labels, indices, training: true }).terms.total,
       true,
       variables,
     )!;
-    await cost.data();
+    lastLoss = (await cost.data())[0]!;
     cost.dispose();
   };
   try {
     for (let i = 0; i < warmupSteps; i++) await step();
     const started = performance.now();
+    const partsBefore = loopTeamParts();
     let steps = 0;
     while (steps < timedSteps && (steps === 0 || performance.now() - started < maxSeconds * 1000)) {
       await step();
       steps += 1;
     }
     const msPerStep = (performance.now() - started) / steps;
+    const partsRun = loopTeamParts() - partsBefore;
     const kernels = options.kernels ? await kernelTimes(step) : undefined;
     return {
       model: presetId,
@@ -91,9 +102,12 @@ export async function benchmarkTrainingStep(
       imagesPerSecond: (batchSize * 1000) / msPerStep,
       timedSteps: steps,
       ...(kernels ? { kernels } : {}),
+      lastLoss,
+      loopTeamParts: partsRun,
     };
   } finally {
     setWinogradEnabled(true);
+    setLoopTeamEnabled(true);
     tf.dispose([images, labels]);
     optimizer.dispose();
     model.dispose();
@@ -121,6 +135,8 @@ export interface DistillStepBenchmark {
   readonly lastTerms: Readonly<Record<string, number>>;
   /** wasm: the threads its kernels ran on in the last step (fewer than the pool's where the teacher took one). */
   readonly wasmThreads: number | null;
+  /** Parts of the lab's loops its loop team's helpers ran, warm-up included (wasmTeam.ts); 0 without one. */
+  readonly loopTeamParts: number;
 }
 
 /** One run of `step` under tf.profile: ms per kernel name, summed, largest first. */
@@ -211,6 +227,7 @@ export async function benchmarkDistillStep(
         : 0;
       const timer = new StepTimer(clock, warmupSteps);
       const begun = performance.now();
+      const partsBefore = loopTeamParts();
       let lastTerms: Readonly<Record<string, number>> = {};
       let wasmThreads: number | null = null;
       await distillation.trainer.run(
@@ -236,6 +253,7 @@ export async function benchmarkDistillStep(
         teacherAhead: distillation.trainer.teacherAhead?.failure === null,
         lastTerms,
         wasmThreads,
+        loopTeamParts: loopTeamParts() - partsBefore,
       };
     } finally {
       distillation.dispose();

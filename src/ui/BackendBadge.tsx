@@ -23,13 +23,22 @@ export function BackendBadge() {
       data-backend={report?.backend ?? ''}
       data-status={status}
       data-training-loops={report?.trainingLoops ?? ''}
+      data-loop-threads={report?.loopThreads ?? ''}
     >
       <div className="backend-main">
         <span className="backend-name">
           {status === 'starting' ? 'starting…' : (report?.backend ?? 'none')}
         </span>
         {report && (
-          <span className="backend-adapter" data-testid="backend-adapter">
+          <span
+            className="backend-adapter"
+            data-testid="backend-adapter"
+            title={
+              report.loopThreads == null
+                ? undefined
+                : `the lab's own training loops run on ${report.loopThreads} thread${report.loopThreads === 1 ? '' : 's'}`
+            }
+          >
             {report.adapter}
           </span>
         )}

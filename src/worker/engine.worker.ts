@@ -9,6 +9,7 @@ import { indexedDbRunSlots } from './indexedDbRunSlots';
 import type { RunEnd } from '../engine/run/runTypes';
 import { pairModelFiles } from './modelFilePair';
 import { workerTeacherHost } from './teacherHost';
+import { loopHelperWorker } from './loopHelperHost';
 import { wasmPaths } from './wasmFiles';
 import { ProgressForwarder } from './progress';
 import type { SessionRunListener } from '../engine/session';
@@ -106,6 +107,7 @@ const session = new LabSession({
   yieldToHost,
   runSlots: indexedDbRunSlots,
   wasmPaths,
+  loopHelper: loopHelperWorker,
   ...(teacherHost ? { teacherHost } : {}),
 });
 

@@ -14,6 +14,7 @@ import { installTrainingConv } from './trainingConv';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { noteWasmThreads, wasmThreads, withWasmThreads } from './wasmThreads';
 import { wasmLoops } from './wasmLoops';
+import { type LoopHelperFactory, startLoopTeam } from './wasmTeamStart';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** What the lab shows in its backend badge; plain JSON, sent from the Worker to the UI. */
@@ -29,6 +30,8 @@ export interface BackendReport extends BackendChoice {
    * memory, wasmLoops.ts) or 'js' (the fallback, where that module cannot be made).
    */
   readonly trainingLoops?: 'wasm' | 'js';
+  /** wasm only: threads the lab's loops are split over (the loop team's width, wasmTeam.ts); 1 without a team. */
+  readonly loopThreads?: number;
 }
 
 export interface InitBackendOptions {
@@ -41,6 +44,11 @@ export interface InitBackendOptions {
    * the others are reported as not probed.
    */
   readonly probeRequestedOnly?: boolean;
+  /**
+   * Starts a helper Worker for the lab's loop team (wasmTeam.ts) on a page with wasm threads; without it the
+   * lab's own loops run on the calling thread only.
+   */
+  readonly loopHelper?: LoopHelperFactory;
 }
 
 const unavailable = (description: string): BackendProbe => ({
@@ -137,6 +145,18 @@ async function wasmInUse(): Promise<{ adapter: string; threads: number }> {
   return { adapter: `WebAssembly${simd ? ' SIMD' : ''}, ${count}`, threads };
 }
 
+/** Where wasm's training loops run, with the loop team started where the pool has threads to share. */
+async function wasmLoopsInUse(
+  backend: BackendWasm,
+  threads: number,
+  options: InitBackendOptions,
+): Promise<Pick<BackendReport, 'trainingLoops' | 'loopThreads'>> {
+  if (!wasmLoops(backend)) return { trainingLoops: 'js', loopThreads: 1 };
+  const team =
+    threads > 1 && options.loopHelper ? await startLoopTeam(backend, threads - 1, options.loopHelper) : null;
+  return { trainingLoops: 'wasm', loopThreads: team ? team.helpers + 1 : 1 };
+}
+
 /**
  * Probes, chooses and activates a backend. `tf.setBackend` resolves to false (it does not throw) when a
  * backend cannot start, so its result is checked, and the next choice is tried with the reason recorded.
@@ -167,10 +187,7 @@ export async function initBackend(
       // What the runs ask of the backend (runSpec.ts: whether the teacher can run ahead on a free core).
       if (wasm) noteWasmThreads(wasm.threads);
       const adapter = wasm?.adapter ?? probe.description;
-      const loops =
-        choice.backend === 'wasm'
-          ? { trainingLoops: wasmLoops(tf.backend() as BackendWasm) ? ('wasm' as const) : ('js' as const) }
-          : {};
+      const loops = wasm ? await wasmLoopsInUse(tf.backend() as BackendWasm, wasm.threads, options) : {};
       return {
         ...choice,
         ...(firstFallback ? { fallback: firstFallback } : {}),

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapAddress, wasmLoops } from './wasmLoops';
+import { splitLoop } from './wasmTeam';
 
 /** The fields of tfjs-layers' BatchNormalization that its training call reads (private in its typings). */
 interface BatchNormFields {
@@ -51,16 +52,19 @@ function channelAffine(
       const b = second ? tf.tensor1d(second.scale) : null;
       const out = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([...t.shape], 'float32'));
       const at = (x: tf.Tensor | null) => (x == null ? 0 : heapAddress(backend, x.dataId));
-      loops.channelAffine(
-        at(out),
-        at(t),
-        second ? at(second.t) : 0,
+      // Split by rows among the loop team (wasmTeam.ts).
+      const rows = t.size / channels;
+      const row = 4 * channels;
+      splitLoop(loops, 'channelAffine', rows, (second ? 3 : 2) * t.size, (from, to) => [
+        at(out) + from * row,
+        at(t) + from * row,
+        second ? at(second.t) + from * row : 0,
         at(a),
         at(b),
         at(s),
-        t.size / channels,
+        to - from,
         channels,
-      );
+      ]);
       return out;
     });
   }

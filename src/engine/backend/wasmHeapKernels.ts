@@ -24,6 +24,7 @@ import { canUseShifted, conv2DFilterGradShifted } from './convFilterGradShifted'
 import { composite, heapF32, wasmBackendOf } from './kernelScope';
 import { heapAddress, type WasmLoops, wasmLoops } from './wasmLoops';
 import { longProduct, longProductFits } from './wasmLongProduct';
+import { splitLoop } from './wasmTeam';
 import { winogradFilterGrad, winogradFilterGradApplies } from './winogradFilterGrad';
 
 type Shape4 = [number, number, number, number];
@@ -75,8 +76,18 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     const loops = wasmLoops(wasm);
     if (loops != null) {
       const at = (t: TensorInfo) => heapAddress(wasm, t.dataId);
-      const grad = c % 4 === 0 ? loops.maxPool2Grad4 : loops.maxPool2Grad;
-      grad(at(input), at(dy), at(out), batchSize * oh, ow, c);
+      const rows = batchSize * oh;
+      if (c % 4 === 0) {
+        // Split by output rows among the loop team (wasmTeam.ts): output row r reads input rows 2r and 2r + 1.
+        splitLoop(loops, 'maxPool2Grad4', rows, 5 * rows * ow * c, (from, to) => [
+          at(input) + 16 * from * ow * c,
+          at(dy) + 4 * from * ow * c,
+          at(out) + 16 * from * ow * c,
+          to - from,
+          ow,
+          c,
+        ]);
+      } else loops.maxPool2Grad(at(input), at(dy), at(out), rows, ow, c);
     } else {
       tiledMaxPool2Grad(x, g, dx, batchSize * oh, ow, c);
     }

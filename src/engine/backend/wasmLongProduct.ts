@@ -31,6 +31,7 @@ import {
   V128,
 } from './wasmAssembler';
 import type { WasmLoops } from './wasmLoops';
+import { teamFor } from './wasmTeam';
 
 /** v128.load / v128.store at a constant byte offset (16-byte alignment hint). */
 const loadAt = (offset: number) => simd(0, 4, offset);
@@ -169,8 +170,19 @@ let products = 0;
 export const longProducts = () => products;
 
 /**
+ * Products smaller than this (multiply-adds) stay on the calling thread: a part handed to a helper costs a few
+ * microseconds of posting and waking (docs/design.md §5, "The loop team").
+ */
+export const MIN_TEAM_PRODUCT = 1 << 18;
+
+/** The team's task kind for a part of a product (wasmTeamTasks.ts). */
+export const PRODUCT_TASK = 0;
+
+/**
  * C [rows, cols] = A [rows, inner] B [inner, cols] at byte addresses, rows of A `lda` bytes apart (4 inner for
- * a dense A), B and C dense; added to C's values when `accumulate`. cols must be whole panels of 16.
+ * a dense A), B and C dense; added to C's values when `accumulate`. cols must be whole panels of 16. Split over
+ * the loop team where there is one (wasmTeam.ts): by rows, or by panels of columns, so that every output is
+ * summed in the same order as on one thread.
  */
 export function longProduct(
   loops: WasmLoops,
@@ -186,12 +198,80 @@ export function longProduct(
   if (cols <= 0 || cols % PANEL_COLUMNS !== 0)
     throw new Error(`longProduct: ${cols} columns are not whole panels of ${PANEL_COLUMNS}`);
   products++;
+  const panels = cols / PANEL_COLUMNS;
+  const team = rows * inner * cols >= MIN_TEAM_PRODUCT ? teamFor(loops) : undefined;
+  const parts = splitProduct(rows, panels, team?.parts() ?? 1);
+  const part = (p: ProductPart) => [
+    a + p.row0 * lda,
+    b,
+    c + 4 * p.row0 * cols,
+    p.rows,
+    inner,
+    cols,
+    lda,
+    accumulate ? 1 : 0,
+    p.panel0,
+    p.panel1,
+  ];
+  const own = () => productPart(loops, ...(part(parts[0]!) as ProductArgs));
+  if (team == null || parts.length === 1) own();
+  else team.run(PRODUCT_TASK, parts.slice(1).map(part), own);
+}
+
+interface ProductPart {
+  readonly row0: number;
+  readonly rows: number;
+  readonly panel0: number;
+  readonly panel1: number;
+}
+
+type ProductArgs = [number, number, number, number, number, number, number, number, number, number];
+
+/**
+ * The product's parts for `threads` threads: whole panels each where they divide evenly, else runs of rows
+ * (pairs, as the loop takes them), else panels as evenly as they go; fewer parts where there is too little.
+ */
+export function splitProduct(rows: number, panels: number, threads: number): ProductPart[] {
+  const byPanels = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      row0: 0,
+      rows,
+      panel0: Math.floor((i * panels) / n),
+      panel1: Math.floor(((i + 1) * panels) / n),
+    }));
+  const n = Math.min(threads, Math.max(panels, Math.floor(rows / 2)));
+  if (n <= 1) return byPanels(1);
+  if (panels % n === 0 || rows < 4 * n) return byPanels(Math.min(n, panels));
+  const step = 2 * Math.ceil(rows / (2 * n));
+  const parts: ProductPart[] = [];
+  for (let row0 = 0; row0 < rows; row0 += step)
+    parts.push({ row0, rows: Math.min(step, rows - row0), panel0: 0, panel1: panels });
+  return parts;
+}
+
+/**
+ * Panels [panel0, panel1) of C [rows, cols] = A B, as longProduct describes it; one thread's part. Per block of
+ * inner indices, panel after panel (B's block in L1, A's rows in L2).
+ */
+export function productPart(
+  loops: WasmLoops,
+  a: number,
+  b: number,
+  c: number,
+  rows: number,
+  inner: number,
+  cols: number,
+  lda: number,
+  accumulate: number,
+  panel0: number,
+  panel1: number,
+): void {
   const kc = innerBlock(cols);
   // An empty inner dimension still makes one pass of length 0: C zeroed (or kept, when accumulating).
   for (let k0 = 0; k0 < Math.max(inner, 1); k0 += kc) {
     const len = Math.max(0, Math.min(kc, inner - k0));
     const load = accumulate || k0 > 0 ? 1 : 0;
-    for (let n0 = 0; n0 < cols; n0 += PANEL_COLUMNS) {
+    for (let n0 = panel0 * PANEL_COLUMNS; n0 < panel1 * PANEL_COLUMNS; n0 += PANEL_COLUMNS) {
       loops.longProductPanel(
         a + 4 * k0,
         b + 4 * (k0 * cols + n0),

@@ -171,14 +171,34 @@ export function wasmMemory(backend: BackendWasm): WebAssembly.Memory | null {
 /** The loops on this backend's memory, or null where they cannot be made (the caller keeps its JS loops). */
 export function wasmLoops(backend: BackendWasm): WasmLoops | null {
   const memory = wasmMemory(backend);
-  if (memory == null) return null;
+  return memory == null ? null : loopsOnMemory(memory);
+}
+
+/** The module compiled, per kind of memory: compiled once, and sent compiled to the loop team's helpers. */
+const compiled = new Map<boolean, WebAssembly.Module>();
+
+/** The loop module for a shared memory or not, compiled (once); throws where this engine cannot compile it. */
+export function loopModule(shared: boolean): WebAssembly.Module {
+  let module = compiled.get(shared);
+  if (module == null) {
+    module = new WebAssembly.Module(moduleBytes(shared));
+    compiled.set(shared, module);
+  }
+  return module;
+}
+
+const isShared = (memory: WebAssembly.Memory) =>
+  typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+
+/**
+ * The loops on a module memory (one instance per memory and thread), or null where they cannot be made; a
+ * helper passes the module it was sent.
+ */
+export function loopsOnMemory(memory: WebAssembly.Memory, module?: WebAssembly.Module): WasmLoops | null {
   if (made.has(memory)) return made.get(memory) ?? null;
   let loops: WasmLoops | null;
   try {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), {
-      env: { memory },
-    });
+    const instance = new WebAssembly.Instance(module ?? loopModule(isShared(memory)), { env: { memory } });
     loops = instance.exports as unknown as WasmLoops;
   } catch {
     loops = null;

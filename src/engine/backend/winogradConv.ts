@@ -21,6 +21,7 @@ import {
 import { heapF32, KernelScope, wasmBackendOf, withAlias } from './kernelScope';
 import { heapAddress, type WasmLoops, wasmLoops } from './wasmLoops';
 import { longProduct, longProductFits } from './wasmLongProduct';
+import { splitLoop } from './wasmTeam';
 
 type Shape4 = [number, number, number, number];
 
@@ -124,7 +125,17 @@ export function inputTiles(
   );
   const vStride = skewed(images * (h / 2) * (w / 2) * c);
   const v = s.output([16 * vStride]);
-  loops.winogradInput(at(padded), at(v), images, h / 2, w / 2, c, 4 * vStride);
+  // Split by images among the loop team (wasmTeam.ts): image i's tiles are rows i th tw.. of every matrix.
+  const [th, tw] = [h / 2, w / 2];
+  splitLoop(loops, 'winogradInput', images, 16 * images * th * tw * c, (from, to) => [
+    at(padded) + 4 * from * (h + 2) * (w + 2) * c,
+    at(v) + 4 * from * th * tw * c,
+    to - from,
+    th,
+    tw,
+    c,
+    4 * vStride,
+  ]);
   return { v, vStride };
 }
 
@@ -202,12 +213,18 @@ function winogradConv(
           );
           return to;
         });
-        // The products' addresses as i32s, written after the last allocation (views detach when the heap grows).
-        const table = s.output([16]);
-        const view = heapF32(wasm, table);
-        new Int32Array(view.buffer, view.byteOffset, 16).set(products);
+        // Split by images among the loop team: the part from image i reads the products from their row i th tw
+        // on, through a table of its own (16 per image, so that parts never share one). The tables are written
+        // after the last allocation (views detach when the heap grows).
+        const tables = s.output([16 * images]);
         const y = at(out) + 4 * first * h * w * k;
-        loops.winogradOutput(at(table), y, bias ? at(bias) : 0, images, th, tw, k, relu ? 1 : 0);
+        splitLoop(loops, 'winogradOutput', images, 32 * tiles * k, (from, to) => {
+          const view = heapF32(wasm, tables);
+          const rowBytes = 4 * from * th * tw * k;
+          new Int32Array(view.buffer, view.byteOffset + 64 * from, 16).set(products.map((p) => p + rowBytes));
+          const part = [at(tables) + 64 * from, y + 4 * from * h * w * k, bias ? at(bias) : 0];
+          return [...part, to - from, th, tw, k, relu ? 1 : 0];
+        });
       } finally {
         s.disposeAllBut(undefined);
       }

@@ -13,6 +13,7 @@ import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, KernelScope } from './kernelScope';
 import { heapAddress, type WasmLoops } from './wasmLoops';
 import { longProduct, longProductFits } from './wasmLongProduct';
+import { splitCalls, splitLoop } from './wasmTeam';
 import {
   countWinogradCall,
   imagesPerChunk,
@@ -71,15 +72,23 @@ export function winogradFilterGrad(
         const { v, vStride } = inputTiles(s, loops, x, first, images, info);
         const dyStride = skewed(tiles * k);
         const dyT = s.output([16 * dyStride]);
-        loops.winogradGradTiles(at(dy) + 4 * first * h * w * k, at(dyT), images, th, tw, k, 4 * dyStride);
+        splitLoop(loops, 'winogradGradTiles', images, 20 * tiles * k, (from, to) => [
+          at(dy) + 4 * (first + from) * h * w * k,
+          at(dyT) + 4 * from * th * tw * k,
+          to - from,
+          th,
+          tw,
+          k,
+          4 * dyStride,
+        ]);
         // XNNPACK packs the right operand afresh for each product, and packing [tiles, channels] costs more
         // than it saves when the channels are the few: so the side with more channels goes left, transposed.
         const [left, leftStride, right, rightStride, rows, cols] =
           c >= k ? [v, vStride, dyT, dyStride, c, k] : [dyT, dyStride, v, vStride, k, c];
         const leftT = s.output([16, rows, tiles]);
-        for (let xi = 0; xi < 16; xi++) {
-          loops.transpose4(at(left) + 4 * xi * leftStride, at(leftT) + 4 * xi * rows * tiles, tiles, rows, 1);
-        }
+        // 16 transposes, split among the loop team (wasmTeam.ts).
+        const steps = [4 * leftStride, 4 * rows * tiles, 0, 0, 0];
+        splitCalls(loops, 'transpose4', 16, 32 * rows * tiles, [at(left), at(leftT), tiles, rows, 1], steps);
         // The wasm loop reads the right operand in place (XNNPACK would pack it): wasmLongProduct.ts.
         const long = longProductFits(rows, cols) ? s.output([16, rows, cols]) : null;
         const products = Array.from({ length: 16 }, (_, xi) => {
@@ -109,11 +118,13 @@ export function winogradFilterGrad(
         let addresses = products;
         if (c < k) {
           const sums = s.output([16, c, k]);
-          addresses = addresses.map((product, xi) => {
-            const to = at(sums) + 4 * xi * c * k;
-            loops.transpose4(product, to, k, c, 1);
-            return to;
-          });
+          const to = (xi: number) => at(sums) + 4 * xi * c * k;
+          if (long != null) {
+            // The products lie 4 c k bytes apart: 16 calls split among the loop team.
+            const steps = [4 * c * k, 4 * c * k, 0, 0, 0];
+            splitCalls(loops, 'transpose4', 16, 32 * c * k, [products[0]!, to(0), k, c, 1], steps);
+          } else products.forEach((product, xi) => loops.transpose4(product, to(xi), k, c, 1));
+          addresses = products.map((_, xi) => to(xi));
         }
         // The products' addresses as i32s, written after the last allocation (views detach when the heap grows).
         const table = s.output([16]);

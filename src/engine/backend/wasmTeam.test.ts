@@ -1,0 +1,190 @@
+/**
+ * The loop team (wasmTeam.ts) with real helper threads on a real shared memory: every split loop gives the same
+ * bits as one call on one thread, the helpers take parts only while the pool is wide, and a failing helper stops
+ * the team with a message that says so. e2e/loopTeam.spec.ts runs the same team in the browser, under training.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { values } from './kernelTestData';
+import { loopsOnMemory, type WasmLoops } from './wasmLoops';
+import { innerBlock, longProduct, splitProduct } from './wasmLongProduct';
+import { type LoopTeam, splitCalls, splitLoop, teamFor } from './wasmTeam';
+import { type LoopHelperWorker, startLoopTeam } from './wasmTeamStart';
+
+/** A Node worker thread as the Worker startLoopTeam expects. */
+function helperThread(): LoopHelperWorker {
+  const thread = new Worker(new URL('./wasmTeam.thread.mjs', import.meta.url));
+  return {
+    postMessage: (message) => thread.postMessage(message),
+    addEventListener: (type: 'message' | 'error', listener: (event: never) => void) =>
+      type === 'message'
+        ? thread.on('message', (data) => (listener as (e: { data: unknown }) => void)({ data }))
+        : thread.on('error', (error) => (listener as (e: { message?: string }) => void)(error)),
+    terminate: () => void thread.terminate(),
+  };
+}
+
+const PAGE = 1 << 16;
+const memory = new WebAssembly.Memory({ initial: 512, maximum: 512, shared: true });
+let width = 2;
+/** What startLoopTeam reads of tfjs's module: its memory, and how many threads its pool has now. */
+const backend = {
+  wasm: { wasmMemory: memory, tfjs: { getThreadsCount: () => width } },
+} as unknown as BackendWasm;
+
+/** A bump allocator over the shared memory: byte addresses of float arrays, 64-byte aligned. */
+let next = PAGE;
+function place(data: Float32Array | number): number {
+  const length = typeof data === 'number' ? data : data.length;
+  const at = next;
+  next += Math.ceil((4 * length) / 64) * 64;
+  if (next > memory.buffer.byteLength) throw new Error('test memory full');
+  if (typeof data !== 'number') new Float32Array(memory.buffer, at, length).set(data);
+  return at;
+}
+const read = (at: number, length: number) => new Float32Array(memory.buffer, at, length).slice();
+
+let loops: WasmLoops;
+let team: LoopTeam;
+
+/** The bits `run` writes at `out` with the team, and on this thread alone (the pool one thread wide). */
+function bothWays(out: number, length: number, run: () => void): { team: Float32Array; alone: Float32Array } {
+  width = 1;
+  new Float32Array(memory.buffer, out, length).fill(NaN);
+  run();
+  const alone = read(out, length);
+  width = 2;
+  new Float32Array(memory.buffer, out, length).fill(NaN);
+  const before = team.partsRun[0]!;
+  run();
+  expect(team.partsRun[0]).toBeGreaterThan(before);
+  return { team: read(out, length), alone };
+}
+
+describe('the wasm loop team', () => {
+  beforeAll(async () => {
+    loops = loopsOnMemory(memory)!;
+    expect(loops).not.toBeNull();
+    team = (await startLoopTeam(backend, 1, helperThread))!;
+    expect(team).not.toBeNull();
+    expect(teamFor(loops)).toBe(team);
+  });
+  afterAll(() => team?.close());
+
+  it('splits a product by panels where they divide evenly, else by pairs of rows', () => {
+    expect(splitProduct(64, 4, 2).map((p) => [p.panel0, p.panel1, p.rows])).toEqual([
+      [0, 2, 64],
+      [2, 4, 64],
+    ]);
+    expect(splitProduct(100, 3, 2).map((p) => [p.row0, p.rows, p.panel1])).toEqual([
+      [0, 50, 3],
+      [50, 50, 3],
+    ]);
+    // 7 rows are too few for two runs of pairs: the panels go 1 and 2.
+    expect(splitProduct(7, 3, 2).map((p) => [p.row0, p.rows, p.panel0, p.panel1])).toEqual([
+      [0, 7, 0, 1],
+      [0, 7, 1, 3],
+    ]);
+    expect(splitProduct(1, 1, 2)).toHaveLength(1);
+  });
+
+  it.each([
+    { rows: 64, inner: innerBlock(64) * 3 + 5, cols: 64, accumulate: false },
+    { rows: 101, inner: 777, cols: 48, accumulate: true },
+    { rows: 1024, inner: 32, cols: 32, accumulate: false },
+  ])('a product split $rows x $inner x $cols equals it on one thread, bit for bit', (shape) => {
+    const { rows, inner, cols, accumulate } = shape;
+    const a = place(values(rows * inner, 1));
+    const b = place(values(inner * cols, 2));
+    const c = place(rows * cols);
+    const start = values(rows * cols, 3);
+    const { team: split, alone } = bothWays(c, rows * cols, () => {
+      if (accumulate) new Float32Array(memory.buffer, c, rows * cols).set(start);
+      longProduct(loops, a, b, c, rows, inner, cols, 4 * inner, accumulate);
+    });
+    expect(alone.every(Number.isFinite)).toBe(true);
+    expect(split).toEqual(alone);
+  });
+
+  it('split loops (BatchNorm affine, max-pool gradient, Winograd input, 16 transposes) equal one call', () => {
+    const [rows, channels] = [4096, 32];
+    const p = place(values(rows * channels, 4));
+    const q = place(values(rows * channels, 5));
+    const ab = place(values(3 * channels, 6));
+    const out = place(rows * channels);
+    const affine = bothWays(out, rows * channels, () =>
+      splitLoop(loops, 'channelAffine', rows, 3 * rows * channels, (from, to) => [
+        out + 4 * from * channels,
+        p + 4 * from * channels,
+        q + 4 * from * channels,
+        ab,
+        ab + 4 * channels,
+        ab + 8 * channels,
+        to - from,
+        channels,
+      ]),
+    );
+    expect(affine.team).toEqual(affine.alone);
+
+    // Max-pool gradient: 32 images of 16x16 x 8 channels, output rows 8 per image.
+    const [images, oh, ow, c] = [32, 8, 8, 8];
+    const x = place(values(images * 4 * oh * ow * c, 7));
+    const dy = place(values(images * oh * ow * c, 8));
+    const dx = place(images * 4 * oh * ow * c);
+    const pool = bothWays(dx, images * 4 * oh * ow * c, () =>
+      splitLoop(loops, 'maxPool2Grad4', images * oh, 5 * images * oh * ow * c, (from, to) => [
+        x + 16 * from * ow * c,
+        dy + 4 * from * ow * c,
+        dx + 16 * from * ow * c,
+        to - from,
+        ow,
+        c,
+      ]),
+    );
+    expect(pool.team).toEqual(pool.alone);
+
+    // Winograd's input transform: padded [images, 2 th + 2, 2 tw + 2, c] into 16 matrices [images th tw, c].
+    const [th, tw] = [4, 4];
+    const tiles = images * th * tw;
+    const xp = place(values(images * (2 * th + 2) * (2 * tw + 2) * c, 9));
+    const v = place(16 * tiles * c);
+    const input = bothWays(v, 16 * tiles * c, () =>
+      splitLoop(loops, 'winogradInput', images, 16 * tiles * c, (from, to) => [
+        xp + 4 * from * (2 * th + 2) * (2 * tw + 2) * c,
+        v + 4 * from * th * tw * c,
+        to - from,
+        th,
+        tw,
+        c,
+        4 * tiles * c,
+      ]),
+    );
+    expect(input.team).toEqual(input.alone);
+
+    // 16 transposes of [tiles, c] matrices, each call's source and target a matrix further on.
+    const vt = place(16 * tiles * c);
+    const steps = [4 * tiles * c, 4 * tiles * c, 0, 0, 0];
+    const transposed = bothWays(vt, 16 * tiles * c, () =>
+      splitCalls(loops, 'transpose4', 16, 32 * tiles * c, [v, vt, tiles, c, 1], steps),
+    );
+    expect(transposed.team).toEqual(transposed.alone);
+    expect(transposed.alone[1]).toBe(read(v, 2 * c)[c]);
+  });
+
+  it('leaves small work on the calling thread', () => {
+    const before = team.partsRun[0]!;
+    const [a, b, c] = [place(values(2 * 8, 1)), place(values(8 * 16, 2)), place(2 * 16)];
+    longProduct(loops, a, b, c, 2, 8, 16, 32, false);
+    expect(team.partsRun[0]).toBe(before);
+  });
+
+  it('stops, with a message that names the helper, when a helper fails its part', () => {
+    expect(() => team.run(99, [[0]], () => undefined)).toThrow(/loop helper 1 failed on its part/);
+    expect(team.parts()).toBe(1);
+    // The loops still work, on this thread alone.
+    const [a, b, c] = [place(values(64 * 64, 1)), place(values(64 * 64, 2)), place(64 * 64)];
+    longProduct(loops, a, b, c, 64, 64, 64, 4 * 64, false);
+    expect(read(c, 64 * 64).every(Number.isFinite)).toBe(true);
+  });
+});
