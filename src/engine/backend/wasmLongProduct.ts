@@ -195,13 +195,32 @@ export function longProduct(
   lda: number,
   accumulate: boolean,
 ): void {
+  longProductBatch(loops, 1, [a, b, c], [0, 0, 0], rows, inner, cols, lda, accumulate);
+}
+
+/**
+ * `count` products of one shape as longProduct says, product i's A, B and C at `first` + i `steps` (bytes): the
+ * team splits them all at once (Winograd's 16), so that its helpers are woken once, not 16 times.
+ */
+export function longProductBatch(
+  loops: WasmLoops,
+  count: number,
+  first: readonly [a: number, b: number, c: number],
+  steps: readonly [a: number, b: number, c: number],
+  rows: number,
+  inner: number,
+  cols: number,
+  lda: number,
+  accumulate: boolean,
+): void {
   if (cols <= 0 || cols % PANEL_COLUMNS !== 0)
     throw new Error(`longProduct: ${cols} columns are not whole panels of ${PANEL_COLUMNS}`);
-  products++;
+  products += count;
   const panels = cols / PANEL_COLUMNS;
-  const team = rows * inner * cols >= MIN_TEAM_PRODUCT ? teamFor(loops) : undefined;
+  const team = count * rows * inner * cols >= MIN_TEAM_PRODUCT ? teamFor(loops) : undefined;
   const parts = splitProduct(rows, panels, team?.parts() ?? 1);
-  const part = (p: ProductPart) => [
+  const [a, b, c] = first;
+  const part = (p: ProductPart): ProductArgs => [
     a + p.row0 * lda,
     b,
     c + 4 * p.row0 * cols,
@@ -212,8 +231,10 @@ export function longProduct(
     accumulate ? 1 : 0,
     p.panel0,
     p.panel1,
+    count,
+    ...steps,
   ];
-  const own = () => productPart(loops, ...(part(parts[0]!) as ProductArgs));
+  const own = () => productParts(loops, part(parts[0]!));
   if (team == null || parts.length === 1) own();
   else team.run(PRODUCT_TASK, parts.slice(1).map(part), own);
 }
@@ -225,7 +246,23 @@ interface ProductPart {
   readonly panel1: number;
 }
 
-type ProductArgs = [number, number, number, number, number, number, number, number, number, number];
+/** A thread's part of longProductBatch: what the product task's arguments hold, in this order. */
+export type ProductArgs = readonly [
+  a: number,
+  b: number,
+  c: number,
+  rows: number,
+  inner: number,
+  cols: number,
+  lda: number,
+  accumulate: number,
+  panel0: number,
+  panel1: number,
+  count: number,
+  stepA: number,
+  stepB: number,
+  stepC: number,
+];
 
 /**
  * The product's parts for `threads` threads: whole panels each where they divide evenly, else runs of rows
@@ -250,39 +287,31 @@ export function splitProduct(rows: number, panels: number, threads: number): Pro
 }
 
 /**
- * Panels [panel0, panel1) of C [rows, cols] = A B, as longProduct describes it; one thread's part. Per block of
- * inner indices, panel after panel (B's block in L1, A's rows in L2).
+ * Panels [panel0, panel1) of `count` products C [rows, cols] = A B, as longProductBatch describes them; one thread's
+ * part. Per product, per block of inner indices, panel after panel (B's block in L1, A's rows in L2).
  */
-export function productPart(
-  loops: WasmLoops,
-  a: number,
-  b: number,
-  c: number,
-  rows: number,
-  inner: number,
-  cols: number,
-  lda: number,
-  accumulate: number,
-  panel0: number,
-  panel1: number,
-): void {
+export function productParts(loops: WasmLoops, args: ProductArgs | Int32Array): void {
+  const [a, b, c, rows, inner, cols, lda, accumulate, panel0, panel1, count, stepA, stepB, stepC] =
+    args as ProductArgs;
   const kc = innerBlock(cols);
-  // An empty inner dimension still makes one pass of length 0: C zeroed (or kept, when accumulating).
-  for (let k0 = 0; k0 < Math.max(inner, 1); k0 += kc) {
-    const len = Math.max(0, Math.min(kc, inner - k0));
-    const load = accumulate || k0 > 0 ? 1 : 0;
-    for (let n0 = panel0 * PANEL_COLUMNS; n0 < panel1 * PANEL_COLUMNS; n0 += PANEL_COLUMNS) {
-      loops.longProductPanel(
-        a + 4 * k0,
-        b + 4 * (k0 * cols + n0),
-        c + 4 * n0,
-        rows,
-        len,
-        lda,
-        4 * cols,
-        4 * cols,
-        load,
-      );
+  for (let i = 0; i < count; i++) {
+    // An empty inner dimension still makes one pass of length 0: C zeroed (or kept, when accumulating).
+    for (let k0 = 0; k0 < Math.max(inner, 1); k0 += kc) {
+      const len = Math.max(0, Math.min(kc, inner - k0));
+      const load = accumulate || k0 > 0 ? 1 : 0;
+      for (let n0 = panel0 * PANEL_COLUMNS; n0 < panel1 * PANEL_COLUMNS; n0 += PANEL_COLUMNS) {
+        loops.longProductPanel(
+          a + i * stepA + 4 * k0,
+          b + i * stepB + 4 * (k0 * cols + n0),
+          c + i * stepC + 4 * n0,
+          rows,
+          len,
+          lda,
+          4 * cols,
+          4 * cols,
+          load,
+        );
+      }
     }
   }
 }

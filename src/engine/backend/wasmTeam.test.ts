@@ -8,7 +8,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { values } from './kernelTestData';
 import { loopsOnMemory, type WasmLoops } from './wasmLoops';
-import { innerBlock, longProduct, splitProduct } from './wasmLongProduct';
+import { innerBlock, longProduct, longProductBatch, splitProduct } from './wasmLongProduct';
 import { type LoopTeam, splitCalls, splitLoop, teamFor } from './wasmTeam';
 import { type LoopHelperWorker, startLoopTeam } from './wasmTeamStart';
 
@@ -105,6 +105,26 @@ describe('the wasm loop team', () => {
     });
     expect(alone.every(Number.isFinite)).toBe(true);
     expect(split).toEqual(alone);
+  });
+
+  it("a batch of 16 products (Winograd's), split at once, equals them on one thread", () => {
+    const [rows, inner, cols] = [256, 48, 32];
+    const a = place(values(16 * rows * inner, 11));
+    const b = place(values(16 * inner * cols, 12));
+    const c = place(16 * rows * cols);
+    const steps = [4 * rows * inner, 4 * inner * cols, 4 * rows * cols] as const;
+    const before = team.partsRun[0]!;
+    const { team: split, alone } = bothWays(c, 16 * rows * cols, () =>
+      longProductBatch(loops, 16, [a, b, c], steps, rows, inner, cols, 4 * inner, false),
+    );
+    // One part for the helper for all 16.
+    expect(team.partsRun[0]).toBe(before + 1);
+    expect(alone.every(Number.isFinite)).toBe(true);
+    expect(split).toEqual(alone);
+    // Each is its own product: the last one alone gives the same bits.
+    const last = place(rows * cols);
+    longProduct(loops, a + 15 * steps[0], b + 15 * steps[1], last, rows, inner, cols, 4 * inner, false);
+    expect(read(last, rows * cols)).toEqual(alone.slice(15 * rows * cols));
   });
 
   it('split loops (BatchNorm affine, max-pool gradient, Winograd input, 16 transposes) equal one call', () => {

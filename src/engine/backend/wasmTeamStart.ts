@@ -5,7 +5,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { loopModule, loopsOnMemory, wasmLoops, wasmMemory } from './wasmLoops';
-import { PRODUCT_TASK, productPart } from './wasmLongProduct';
+import { PRODUCT_TASK, productParts } from './wasmLongProduct';
 import { attachTeam, CALL_TASK, callTask, LoopTeam, serveTeam, type TeamTask, teamControl } from './wasmTeam';
 
 /** What the lab needs of a helper Worker (a browser Worker has it). */
@@ -34,8 +34,7 @@ export const HELPER_READY = 'ready';
 
 /** The tasks a helper runs, by kind. */
 const TEAM_TASKS: TeamTask[] = [];
-TEAM_TASKS[PRODUCT_TASK] = (loops, a) =>
-  productPart(loops, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!);
+TEAM_TASKS[PRODUCT_TASK] = productParts;
 TEAM_TASKS[CALL_TASK] = callTask;
 
 /** Helpers that have not answered by then are given up on: the loops stay on one thread. */

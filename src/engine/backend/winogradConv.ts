@@ -20,7 +20,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { heapF32, KernelScope, wasmBackendOf, withAlias } from './kernelScope';
 import { heapAddress, type WasmLoops, wasmLoops } from './wasmLoops';
-import { longProduct, longProductFits } from './wasmLongProduct';
+import { longProductBatch, longProductFits } from './wasmLongProduct';
 import { splitLoop } from './wasmTeam';
 
 type Shape4 = [number, number, number, number];
@@ -190,29 +190,21 @@ function winogradConv(
         // product, where XNNPACK packs the transformed filter afresh for each of the 16 (batch 10, 8x8 maps,
         // 64 -> 64: 1.15 -> 0.81 ms; batch 64, 4x4, 128 -> 256: 11.8 -> 9.5).
         const long = longProductFits(tiles, k, c) ? s.output([16, tiles, k]) : null;
-        const products = Array.from({ length: 16 }, (_, xi) => {
-          if (long == null)
-            return at(
-              product(
-                s,
-                { of: v, at: xi * vStride, rows: tiles, inner: c },
-                { of: u, at: xi * uStride, cols: k },
-              ),
-            );
-          const to = at(long) + 4 * xi * tiles * k;
-          longProduct(
-            loops,
-            at(v) + 4 * xi * vStride,
-            at(u) + 4 * xi * uStride,
-            to,
-            tiles,
-            c,
-            k,
-            4 * c,
-            false,
-          );
-          return to;
-        });
+        const products = Array.from({ length: 16 }, (_, xi) =>
+          long == null
+            ? at(
+                product(
+                  s,
+                  { of: v, at: xi * vStride, rows: tiles, inner: c },
+                  { of: u, at: xi * uStride, cols: k },
+                ),
+              )
+            : at(long) + 4 * xi * tiles * k,
+        );
+        if (long != null) {
+          const steps = [4 * vStride, 4 * uStride, 4 * tiles * k] as const;
+          longProductBatch(loops, 16, [at(v), at(u), at(long)], steps, tiles, c, k, 4 * c, false);
+        }
         // Split by images among the loop team: the part from image i reads the products from their row i th tw
         // on, through a table of its own (16 per image, so that parts never share one). The tables are written
         // after the last allocation (views detach when the heap grows).

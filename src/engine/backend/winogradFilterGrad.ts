@@ -12,7 +12,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, KernelScope } from './kernelScope';
 import { heapAddress, type WasmLoops } from './wasmLoops';
-import { longProduct, longProductFits } from './wasmLongProduct';
+import { longProductBatch, longProductFits } from './wasmLongProduct';
 import { splitCalls, splitLoop } from './wasmTeam';
 import {
   countWinogradCall,
@@ -91,29 +91,31 @@ export function winogradFilterGrad(
         splitCalls(loops, 'transpose4', 16, 32 * rows * tiles, [at(left), at(leftT), tiles, rows, 1], steps);
         // The wasm loop reads the right operand in place (XNNPACK would pack it): wasmLongProduct.ts.
         const long = longProductFits(rows, cols) ? s.output([16, rows, cols]) : null;
-        const products = Array.from({ length: 16 }, (_, xi) => {
-          if (long == null)
-            return at(
-              product(
-                s,
-                { of: leftT, at: xi * rows * tiles, rows, inner: tiles },
-                { of: right, at: xi * rightStride, cols },
-              ),
-            );
-          const to = at(long) + 4 * xi * rows * cols;
-          longProduct(
+        const products = Array.from({ length: 16 }, (_, xi) =>
+          long == null
+            ? at(
+                product(
+                  s,
+                  { of: leftT, at: xi * rows * tiles, rows, inner: tiles },
+                  { of: right, at: xi * rightStride, cols },
+                ),
+              )
+            : at(long) + 4 * xi * rows * cols,
+        );
+        if (long != null) {
+          const steps = [4 * rows * tiles, 4 * rightStride, 4 * rows * cols] as const;
+          longProductBatch(
             loops,
-            at(leftT) + 4 * xi * rows * tiles,
-            at(right) + 4 * xi * rightStride,
-            to,
+            16,
+            [at(leftT), at(right), at(long)],
+            steps,
             rows,
             tiles,
             cols,
             4 * tiles,
             false,
           );
-          return to;
-        });
+        }
         // [k, c] products (dy's side on the left) are transposed to [c, k], into one buffer.
         let addresses = products;
         if (c < k) {
