@@ -19,6 +19,7 @@ import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { heapF32, type KernelScope, withAlias, wasmBackendOf } from './kernelScope';
 import { heapAddress, wasmLoops } from './wasmLoops';
 import { longProduct, longProductFits } from './wasmLongProduct';
+import { splitCalls } from './wasmTeam';
 
 /** Below this many input channels the alias products are too thin to beat the im2col path. */
 export const MIN_SHIFTED_CHANNELS = 8;
@@ -105,15 +106,15 @@ export function conv2DFilterGradShifted(
     const grid = heapF32(wasm, xG);
     grid.fill(0);
     if (loops != null) {
-      // One call per channel and image: its rows on the grid, every cin-th float of x.
+      // One call per channel and image: its rows on the grid, every cin-th float of x. Per channel, the images'
+      // calls split among the loop team (wasmTeam.ts).
       const xAt = heapAddress(wasm, x.dataId);
       const gridAt = heapAddress(wasm, xG.dataId);
+      const steps = [4 * perImage, 4 * h * w * cin, 0, 0, 0, 0, 0];
       for (let c = 0; c < cin; c++) {
-        for (let img = 0; img < n; img++) {
-          const from = img * h * w * cin + c;
-          const to = c * cells + img * perImage + top * wg + left;
-          loops.gatherRuns(gridAt + 4 * to, xAt + 4 * from, rowsOn, colsOn, 4 * wg, 4 * w * cin, 4 * cin);
-        }
+        const to = c * cells + top * wg + left;
+        const args = [gridAt + 4 * to, xAt + 4 * c, rowsOn, colsOn, 4 * wg, 4 * w * cin, 4 * cin];
+        splitCalls(loops, 'gatherRuns', n, 2 * n * rowsOn * colsOn, args, steps);
       }
     }
     for (let c = 0; loops == null && c < cin; c++) {

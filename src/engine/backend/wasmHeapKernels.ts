@@ -24,7 +24,7 @@ import { canUseShifted, conv2DFilterGradShifted } from './convFilterGradShifted'
 import { composite, heapF32, wasmBackendOf } from './kernelScope';
 import { heapAddress, type WasmLoops, wasmLoops } from './wasmLoops';
 import { longProduct, longProductFits } from './wasmLongProduct';
-import { splitLoop } from './wasmTeam';
+import { splitCalls, splitLoop } from './wasmTeam';
 import { winogradFilterGrad, winogradFilterGradApplies } from './winogradFilterGrad';
 
 type Shape4 = [number, number, number, number];
@@ -254,29 +254,32 @@ export function fillIm2colTWasm(
   const { top, left } = info.padInfo;
   const rowFloats = (n1 - n0) * oh * ow;
   const pix = channelsLast ? cin : 1;
-  let p = cols;
+  // Per (ki, kj), the cin rows' calls differ by a constant step in their target and source: split among the
+  // loop team (wasmTeam.ts) as a set of calls.
+  const channelStep = channelsLast ? 4 : 4 * n * h * w;
+  const steps = [4 * rowFloats, channelStep, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   for (let ki = 0; ki < kh; ki++) {
     for (let kj = 0; kj < kw; kj++) {
       const [lo, hi] = insideColumns(kj, info);
-      for (let c = 0; c < cin; c++, p += 4 * rowFloats) {
-        const first = channelsLast ? n0 * h * w * cin + c : (c * n + n0) * h * w;
-        loops.im2colRows(
-          p,
-          src + 4 * first,
-          n1 - n0,
-          oh,
-          ow,
-          h,
-          w,
-          sh,
-          sw * pix,
-          ki - top,
-          kj - left,
-          lo,
-          hi,
-          pix,
-        );
-      }
+      const p = cols + 4 * rowFloats * cin * (ki * kw + kj);
+      const first = channelsLast ? n0 * h * w * cin : n0 * h * w;
+      const args = [
+        p,
+        src + 4 * first,
+        n1 - n0,
+        oh,
+        ow,
+        h,
+        w,
+        sh,
+        sw * pix,
+        ki - top,
+        kj - left,
+        lo,
+        hi,
+        pix,
+      ];
+      splitCalls(loops, 'im2colRows', cin, cin * rowFloats, args, steps);
     }
   }
 }
