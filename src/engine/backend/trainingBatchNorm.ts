@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapAddress, wasmLoops } from './wasmLoops';
-import { splitLoop } from './wasmTeam';
+import { splitCalls, splitLoop, teamFor } from './wasmTeam';
 
 /** The fields of tfjs-layers' BatchNormalization that its training call reads (private in its typings). */
 interface BatchNormFields {
@@ -182,30 +182,50 @@ export function heapChannelSums(a: tf.Tensor, channels: number, b?: tf.Tensor, s
   const backend = tf.backend() as unknown as BackendWasm;
   const loops = wasmLoops(backend);
   if (loops == null) return channelSums(heapOf(a), channels, b && heapOf(b), shift);
-  // first, second and shift as float64 on the heap.
-  const scratch = backend.makeOutput([6 * channels], 'float32');
+  const rows = a.size / channels;
+  // With a loop team (wasmTeam.ts), whole blocks split among its threads, each block's sums kept apart.
+  const blocks = (teamFor(loops)?.parts() ?? 1) > 1 ? Math.ceil(rows / SUM_BLOCK_ROWS) : 1;
+  // Per block: its first and second sums; then shift: all float64 on the heap.
+  const scratch = backend.makeOutput([4 * blocks * channels + 2 * channels], 'float32');
   try {
     const at = heapAddress(backend, scratch.dataId);
-    const f64 = asFloat64(heapOf(scratch), 3 * channels);
-    f64.fill(0, 0, 2 * channels);
-    if (shift) f64.set(shift, 2 * channels);
-    const rows = a.size / channels;
-    loops.channelSums(
-      heapAddress(backend, a.dataId),
-      b ? heapAddress(backend, b.dataId) : 0,
-      at + 16 * channels,
-      rows,
-      channels,
-      at,
-      at + 8 * channels,
-      SUM_BLOCK_ROWS,
-    );
-    const out = asFloat64(heapOf(scratch), 2 * channels);
-    return { first: out.slice(0, channels), second: out.slice(channels, 2 * channels) };
+    const f64 = asFloat64(heapOf(scratch), (2 * blocks + 1) * channels);
+    f64.fill(0, 0, 2 * blocks * channels);
+    if (shift) f64.set(shift, 2 * blocks * channels);
+    const [aAt, bAt] = [heapAddress(backend, a.dataId), b ? heapAddress(backend, b.dataId) : 0];
+    const shiftAt = at + 16 * blocks * channels;
+    const sums = (block: number, count: number) => {
+      const rowBytes = 4 * block * SUM_BLOCK_ROWS * channels;
+      const first = at + 16 * block * channels;
+      return [aAt + rowBytes, bAt && bAt + rowBytes, shiftAt, count, channels, first, first + 8 * channels];
+    };
+    if (blocks === 1) loops.channelSums(...(sums(0, rows) as ChannelSumsArgs), SUM_BLOCK_ROWS);
+    else {
+      // Every whole block but the last from its own zeroed sums, then the blocks added in order: the same
+      // float64 additions as one call (0 + s is s), so the same sums.
+      const full = Math.floor(rows / SUM_BLOCK_ROWS);
+      const step = 4 * SUM_BLOCK_ROWS * channels;
+      const steps = [step, b ? step : 0, 0, 0, 0, 16 * channels, 16 * channels, 0];
+      const first = [...sums(0, SUM_BLOCK_ROWS), SUM_BLOCK_ROWS];
+      splitCalls(loops, 'channelSums', full, (b ? 2 : 1) * a.size, first, steps);
+      if (full < blocks)
+        loops.channelSums(...(sums(full, rows - full * SUM_BLOCK_ROWS) as ChannelSumsArgs), SUM_BLOCK_ROWS);
+    }
+    const perBlock = asFloat64(heapOf(scratch), 2 * blocks * channels);
+    const [first, second] = [new Float64Array(channels), new Float64Array(channels)];
+    for (let block = 0; block < blocks; block++) {
+      for (let c = 0; c < channels; c++) {
+        first[c] = first[c]! + perBlock[2 * block * channels + c]!;
+        second[c] = second[c]! + perBlock[(2 * block + 1) * channels + c]!;
+      }
+    }
+    return { first, second };
   } finally {
     backend.disposeData(scratch.dataId);
   }
 }
+
+type ChannelSumsArgs = [number, number, number, number, number, number, number];
 
 /**
  * y for a batch x (channels last), with the batch mean and biased variance it used; y is differentiable in x,

@@ -157,6 +157,7 @@ export function serveTeam(
 /** The loops a helper can be asked to call (CALL_TASK), by index. */
 export const LOOP_NAMES = [
   'channelAffine',
+  'channelSums',
   'gatherRuns',
   'im2colRows',
   'maxPool2Grad4',
