@@ -45,6 +45,11 @@ test('the dev server starts the backend the rule chooses, and Start is usable wi
   await expect(badge).toHaveAttribute('data-backend', expected);
   // The tagline says where training really runs.
   await expect(page.getByTestId('tagline')).toContainText(expected === 'wasm' ? 'on your own CPU' : 'GPU');
+  if (expected === 'wasm') {
+    // Under the dev server too, the lab's own loops are split over every core (engine/backend/wasmTeam.ts).
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    await expect(badge).toHaveAttribute('data-loop-threads', String(cores));
+  }
 
   await expect(page.getByTestId('distill-train-start')).toBeEnabled();
   const { firstPaint, startEnabledAt } = await page.evaluate(() => ({
