@@ -42,7 +42,6 @@ export const teamControl = (helpers: number) => new SharedArrayBuffer(4 * SLOT_W
 
 export class LoopTeam {
   private readonly words: Int32Array;
-  private readonly args: Int32Array;
   private broken: string | null = null;
   /** Parts each helper has run: tests tell by it that the helpers took work. */
   readonly partsRun: number[];
@@ -58,7 +57,6 @@ export class LoopTeam {
     private readonly onClose: () => void = () => undefined,
   ) {
     this.words = new Int32Array(control);
-    this.args = new Int32Array(control);
     this.partsRun = new Array<number>(helpers).fill(0);
   }
 
@@ -81,7 +79,7 @@ export class LoopTeam {
       const at = i * SLOT_WORDS;
       this.words[at + 1] = kind;
       args.forEach((value, j) => {
-        this.args[at + 2 + j] = value;
+        this.words[at + 2 + j] = value;
       });
       Atomics.store(this.words, at, POSTED);
       Atomics.notify(this.words, at);
@@ -95,9 +93,12 @@ export class LoopTeam {
 
   private wait(helper: number): void {
     const at = helper * SLOT_WORDS;
-    const spinUntil = performance.now() + CALLER_SPIN_MS;
-    while (Atomics.load(this.words, at) === POSTED && performance.now() < spinUntil);
-    if (Atomics.load(this.words, at) === POSTED) Atomics.wait(this.words, at, POSTED, PART_TIMEOUT_MS);
+    const started = performance.now();
+    while (Atomics.load(this.words, at) === POSTED && performance.now() < started + CALLER_SPIN_MS);
+    for (let left = PART_TIMEOUT_MS; Atomics.load(this.words, at) === POSTED && left > 0;) {
+      Atomics.wait(this.words, at, POSTED, left);
+      left = started + PART_TIMEOUT_MS - performance.now();
+    }
     const state = Atomics.load(this.words, at);
     if (state === DONE) {
       this.partsRun[helper]!++;
