@@ -201,8 +201,8 @@ export function heapChannelSums(a: tf.Tensor, channels: number, b?: tf.Tensor, s
     };
     if (blocks === 1) loops.channelSums(...(sums(0, rows) as ChannelSumsArgs), SUM_BLOCK_ROWS);
     else {
-      // Every whole block but the last from its own zeroed sums, then the blocks added in order: the same
-      // float64 additions as one call (0 + s is s), so the same sums.
+      // Each block into sums of its own, zeroed (the whole blocks split, a last partial one here), then the
+      // blocks' sums added in order: the same float64 additions as one call makes (0 + s is s).
       const full = Math.floor(rows / SUM_BLOCK_ROWS);
       const step = 4 * SUM_BLOCK_ROWS * channels;
       const steps = [step, b ? step : 0, 0, 0, 0, 16 * channels, 16 * channels, 0];
