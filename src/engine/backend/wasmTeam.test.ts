@@ -25,53 +25,7 @@ function helperThread(): LoopHelperWorker {
   };
 }
 
-const PAGE = 1 << 16;
-const memory = new WebAssembly.Memory({ initial: 512, maximum: 512, shared: true });
-let width = 2;
-/** What startLoopTeam reads of tfjs's module: its memory, and how many threads its pool has now. */
-const backend = {
-  wasm: { wasmMemory: memory, tfjs: { getThreadsCount: () => width } },
-} as unknown as BackendWasm;
-
-/** A bump allocator over the shared memory: byte addresses of float arrays, 64-byte aligned. */
-let next = PAGE;
-function place(data: Float32Array | number): number {
-  const length = typeof data === 'number' ? data : data.length;
-  const at = next;
-  next += Math.ceil((4 * length) / 64) * 64;
-  if (next > memory.buffer.byteLength) throw new Error('test memory full');
-  if (typeof data !== 'number') new Float32Array(memory.buffer, at, length).set(data);
-  return at;
-}
-const read = (at: number, length: number) => new Float32Array(memory.buffer, at, length).slice();
-
-let loops: WasmLoops;
-let team: LoopTeam;
-
-/** The bits `run` writes at `out` with the team, and on this thread alone (the pool one thread wide). */
-function bothWays(out: number, length: number, run: () => void): { team: Float32Array; alone: Float32Array } {
-  width = 1;
-  new Float32Array(memory.buffer, out, length).fill(NaN);
-  run();
-  const alone = read(out, length);
-  width = 2;
-  new Float32Array(memory.buffer, out, length).fill(NaN);
-  const before = team.partsRun[0]!;
-  run();
-  expect(team.partsRun[0]).toBeGreaterThan(before);
-  return { team: read(out, length), alone };
-}
-
-describe('the wasm loop team', () => {
-  beforeAll(async () => {
-    loops = loopsOnMemory(memory)!;
-    expect(loops).not.toBeNull();
-    team = (await startLoopTeam(backend, 1, helperThread))!;
-    expect(team).not.toBeNull();
-    expect(teamFor(loops)).toBe(team);
-  });
-  afterAll(() => team?.close());
-
+describe('splitProduct', () => {
   it('splits a product by panels where they divide evenly, else by pairs of rows', () => {
     expect(splitProduct(64, 4, 2).map((p) => [p.panel0, p.panel1, p.rows])).toEqual([
       [0, 2, 64],
@@ -89,122 +43,199 @@ describe('the wasm loop team', () => {
     expect(splitProduct(1, 1, 2)).toHaveLength(1);
   });
 
-  it.each([
-    { rows: 64, inner: innerBlock(64) * 3 + 5, cols: 64, accumulate: false },
-    { rows: 101, inner: 777, cols: 48, accumulate: true },
-    { rows: 1024, inner: 32, cols: 32, accumulate: false },
-  ])('a product split $rows x $inner x $cols equals it on one thread, bit for bit', (shape) => {
-    const { rows, inner, cols, accumulate } = shape;
-    const a = place(values(rows * inner, 1));
-    const b = place(values(inner * cols, 2));
-    const c = place(rows * cols);
-    const start = values(rows * cols, 3);
-    const { team: split, alone } = bothWays(c, rows * cols, () => {
-      if (accumulate) new Float32Array(memory.buffer, c, rows * cols).set(start);
-      longProduct(loops, a, b, c, rows, inner, cols, 4 * inner, accumulate);
-    });
-    expect(alone.every(Number.isFinite)).toBe(true);
-    expect(split).toEqual(alone);
-  });
-
-  it("a batch of 16 products (Winograd's), split at once, equals them on one thread", () => {
-    const [rows, inner, cols] = [256, 48, 32];
-    const a = place(values(16 * rows * inner, 11));
-    const b = place(values(16 * inner * cols, 12));
-    const c = place(16 * rows * cols);
-    const steps = [4 * rows * inner, 4 * inner * cols, 4 * rows * cols] as const;
-    const before = team.partsRun[0]!;
-    const { team: split, alone } = bothWays(c, 16 * rows * cols, () =>
-      longProductBatch(loops, 16, [a, b, c], steps, rows, inner, cols, 4 * inner, false),
-    );
-    // One part for the helper for all 16.
-    expect(team.partsRun[0]).toBe(before + 1);
-    expect(alone.every(Number.isFinite)).toBe(true);
-    expect(split).toEqual(alone);
-    // Each is its own product: the last one alone gives the same bits.
-    const last = place(rows * cols);
-    longProduct(loops, a + 15 * steps[0], b + 15 * steps[1], last, rows, inner, cols, 4 * inner, false);
-    expect(read(last, rows * cols)).toEqual(alone.slice(15 * rows * cols));
-  });
-
-  it('split loops (BatchNorm affine, max-pool gradient, Winograd input, 16 transposes) equal one call', () => {
-    const [rows, channels] = [4096, 32];
-    const p = place(values(rows * channels, 4));
-    const q = place(values(rows * channels, 5));
-    const ab = place(values(3 * channels, 6));
-    const out = place(rows * channels);
-    const affine = bothWays(out, rows * channels, () =>
-      splitLoop(loops, 'channelAffine', rows, 3 * rows * channels, (from, to) => [
-        out + 4 * from * channels,
-        p + 4 * from * channels,
-        q + 4 * from * channels,
-        ab,
-        ab + 4 * channels,
-        ab + 8 * channels,
-        to - from,
-        channels,
-      ]),
-    );
-    expect(affine.team).toEqual(affine.alone);
-
-    // Max-pool gradient: 32 images of 16x16 x 8 channels, output rows 8 per image.
-    const [images, oh, ow, c] = [32, 8, 8, 8];
-    const x = place(values(images * 4 * oh * ow * c, 7));
-    const dy = place(values(images * oh * ow * c, 8));
-    const dx = place(images * 4 * oh * ow * c);
-    const pool = bothWays(dx, images * 4 * oh * ow * c, () =>
-      splitLoop(loops, 'maxPool2Grad4', images * oh, 5 * images * oh * ow * c, (from, to) => [
-        x + 16 * from * ow * c,
-        dy + 4 * from * ow * c,
-        dx + 16 * from * ow * c,
-        to - from,
-        ow,
-        c,
-      ]),
-    );
-    expect(pool.team).toEqual(pool.alone);
-
-    // Winograd's input transform: padded [images, 2 th + 2, 2 tw + 2, c] into 16 matrices [images th tw, c].
-    const [th, tw] = [4, 4];
-    const tiles = images * th * tw;
-    const xp = place(values(images * (2 * th + 2) * (2 * tw + 2) * c, 9));
-    const v = place(16 * tiles * c);
-    const input = bothWays(v, 16 * tiles * c, () =>
-      splitLoop(loops, 'winogradInput', images, 16 * tiles * c, (from, to) => [
-        xp + 4 * from * (2 * th + 2) * (2 * tw + 2) * c,
-        v + 4 * from * th * tw * c,
-        to - from,
-        th,
-        tw,
-        c,
-        4 * tiles * c,
-      ]),
-    );
-    expect(input.team).toEqual(input.alone);
-
-    // 16 transposes of [tiles, c] matrices, each call's source and target a matrix further on.
-    const vt = place(16 * tiles * c);
-    const steps = [4 * tiles * c, 4 * tiles * c, 0, 0, 0];
-    const transposed = bothWays(vt, 16 * tiles * c, () =>
-      splitCalls(loops, 'transpose4', 16, 32 * tiles * c, [v, vt, tiles, c, 1], steps),
-    );
-    expect(transposed.team).toEqual(transposed.alone);
-    expect(transposed.alone[1]).toBe(read(v, 2 * c)[c]);
-  });
-
-  it('leaves small work on the calling thread', () => {
-    const before = team.partsRun[0]!;
-    const [a, b, c] = [place(values(2 * 8, 1)), place(values(8 * 16, 2)), place(2 * 16)];
-    longProduct(loops, a, b, c, 2, 8, 16, 32, false);
-    expect(team.partsRun[0]).toBe(before);
-  });
-
-  it('stops, with a message that names the helper, when a helper fails its part', () => {
-    expect(() => team.run(99, [[0]], () => undefined)).toThrow(/loop helper 1 failed on its part/);
-    expect(team.parts()).toBe(1);
-    // The loops still work, on this thread alone.
-    const [a, b, c] = [place(values(64 * 64, 1)), place(values(64 * 64, 2)), place(64 * 64)];
-    longProduct(loops, a, b, c, 64, 64, 64, 4 * 64, false);
-    expect(read(c, 64 * 64).every(Number.isFinite)).toBe(true);
+  it('splits into more parts on more threads: panels where they divide, else runs of pairs of rows', () => {
+    expect(splitProduct(64, 4, 4).map((p) => [p.panel0, p.panel1])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ]);
+    expect(splitProduct(101, 3, 4).map((p) => [p.row0, p.rows])).toEqual([
+      [0, 26],
+      [26, 26],
+      [52, 26],
+      [78, 23],
+    ]);
   });
 });
+
+/** The team's tests on a shared memory of their own, with `helpers` helper threads. */
+function teamSuite(helpers: number): void {
+  const PAGE = 1 << 16;
+  const memory = new WebAssembly.Memory({ initial: 512, maximum: 512, shared: true });
+  let width = helpers + 1;
+  /** What startLoopTeam reads of tfjs's module: its memory, and how many threads its pool has now. */
+  const backend = {
+    wasm: { wasmMemory: memory, tfjs: { getThreadsCount: () => width } },
+  } as unknown as BackendWasm;
+
+  /** A bump allocator over the shared memory: byte addresses of float arrays, 64-byte aligned. */
+  let next = PAGE;
+  function place(data: Float32Array | number): number {
+    const length = typeof data === 'number' ? data : data.length;
+    const at = next;
+    next += Math.ceil((4 * length) / 64) * 64;
+    if (next > memory.buffer.byteLength) throw new Error('test memory full');
+    if (typeof data !== 'number') new Float32Array(memory.buffer, at, length).set(data);
+    return at;
+  }
+  const read = (at: number, length: number) => new Float32Array(memory.buffer, at, length).slice();
+
+  let loops: WasmLoops;
+  let team: LoopTeam;
+
+  /** The bits `run` writes at `out` with the team, and on this thread alone (the pool one thread wide). */
+  function bothWays(
+    out: number,
+    length: number,
+    run: () => void,
+  ): { team: Float32Array; alone: Float32Array } {
+    width = 1;
+    new Float32Array(memory.buffer, out, length).fill(NaN);
+    const parts = team.partsRun.reduce((sum, n) => sum + n, 0);
+    run();
+    const alone = read(out, length);
+    // A pool one thread wide (the teacher lent a core): no helper takes a part.
+    expect(team.partsRun.reduce((sum, n) => sum + n, 0)).toBe(parts);
+    width = helpers + 1;
+    new Float32Array(memory.buffer, out, length).fill(NaN);
+    const before = team.partsRun[helpers - 1]!;
+    run();
+    // The last helper took a part: the work went to every thread.
+    expect(team.partsRun[helpers - 1]).toBeGreaterThan(before);
+    return { team: read(out, length), alone };
+  }
+
+  describe(`the wasm loop team, ${helpers} helper${helpers === 1 ? '' : 's'}`, () => {
+    beforeAll(async () => {
+      loops = loopsOnMemory(memory)!;
+      expect(loops).not.toBeNull();
+      team = (await startLoopTeam(backend, helpers, helperThread))!;
+      expect(team).not.toBeNull();
+      expect(teamFor(loops)).toBe(team);
+    });
+    afterAll(() => team?.close());
+
+    it.each([
+      { rows: 64, inner: innerBlock(64) * 3 + 5, cols: 64, accumulate: false },
+      { rows: 101, inner: 777, cols: 48, accumulate: true },
+      { rows: 1024, inner: 32, cols: 32, accumulate: false },
+    ])('a product split $rows x $inner x $cols equals it on one thread, bit for bit', (shape) => {
+      const { rows, inner, cols, accumulate } = shape;
+      const a = place(values(rows * inner, 1));
+      const b = place(values(inner * cols, 2));
+      const c = place(rows * cols);
+      const start = values(rows * cols, 3);
+      const { team: split, alone } = bothWays(c, rows * cols, () => {
+        if (accumulate) new Float32Array(memory.buffer, c, rows * cols).set(start);
+        longProduct(loops, a, b, c, rows, inner, cols, 4 * inner, accumulate);
+      });
+      expect(alone.every(Number.isFinite)).toBe(true);
+      expect(split).toEqual(alone);
+    });
+
+    it("a batch of 16 products (Winograd's), split at once, equals them on one thread", () => {
+      const [rows, inner, cols] = [256, 48, 32];
+      const a = place(values(16 * rows * inner, 11));
+      const b = place(values(16 * inner * cols, 12));
+      const c = place(16 * rows * cols);
+      const steps = [4 * rows * inner, 4 * inner * cols, 4 * rows * cols] as const;
+      const before = team.partsRun[0]!;
+      const { team: split, alone } = bothWays(c, 16 * rows * cols, () =>
+        longProductBatch(loops, 16, [a, b, c], steps, rows, inner, cols, 4 * inner, false),
+      );
+      // One part for each helper for all 16.
+      expect(team.partsRun[0]).toBe(before + 1);
+      expect(alone.every(Number.isFinite)).toBe(true);
+      expect(split).toEqual(alone);
+      // Each is its own product: the last one alone gives the same bits.
+      const last = place(rows * cols);
+      longProduct(loops, a + 15 * steps[0], b + 15 * steps[1], last, rows, inner, cols, 4 * inner, false);
+      expect(read(last, rows * cols)).toEqual(alone.slice(15 * rows * cols));
+    });
+
+    it('split loops (BatchNorm affine, max-pool gradient, Winograd input, 16 transposes) equal one call', () => {
+      const [rows, channels] = [4096, 32];
+      const p = place(values(rows * channels, 4));
+      const q = place(values(rows * channels, 5));
+      const ab = place(values(3 * channels, 6));
+      const out = place(rows * channels);
+      const affine = bothWays(out, rows * channels, () =>
+        splitLoop(loops, 'channelAffine', rows, 3 * rows * channels, (from, to) => [
+          out + 4 * from * channels,
+          p + 4 * from * channels,
+          q + 4 * from * channels,
+          ab,
+          ab + 4 * channels,
+          ab + 8 * channels,
+          to - from,
+          channels,
+        ]),
+      );
+      expect(affine.team).toEqual(affine.alone);
+
+      // Max-pool gradient: 32 images of 16x16 x 8 channels, output rows 8 per image.
+      const [images, oh, ow, c] = [32, 8, 8, 8];
+      const x = place(values(images * 4 * oh * ow * c, 7));
+      const dy = place(values(images * oh * ow * c, 8));
+      const dx = place(images * 4 * oh * ow * c);
+      const pool = bothWays(dx, images * 4 * oh * ow * c, () =>
+        splitLoop(loops, 'maxPool2Grad4', images * oh, 5 * images * oh * ow * c, (from, to) => [
+          x + 16 * from * ow * c,
+          dy + 4 * from * ow * c,
+          dx + 16 * from * ow * c,
+          to - from,
+          ow,
+          c,
+        ]),
+      );
+      expect(pool.team).toEqual(pool.alone);
+
+      // Winograd's input transform: padded [images, 2 th + 2, 2 tw + 2, c] into 16 matrices [images th tw, c].
+      const [th, tw] = [4, 4];
+      const tiles = images * th * tw;
+      const xp = place(values(images * (2 * th + 2) * (2 * tw + 2) * c, 9));
+      const v = place(16 * tiles * c);
+      const input = bothWays(v, 16 * tiles * c, () =>
+        splitLoop(loops, 'winogradInput', images, 16 * tiles * c, (from, to) => [
+          xp + 4 * from * (2 * th + 2) * (2 * tw + 2) * c,
+          v + 4 * from * th * tw * c,
+          to - from,
+          th,
+          tw,
+          c,
+          4 * tiles * c,
+        ]),
+      );
+      expect(input.team).toEqual(input.alone);
+
+      // 16 transposes of [tiles, c] matrices, each call's source and target a matrix further on.
+      const vt = place(16 * tiles * c);
+      const steps = [4 * tiles * c, 4 * tiles * c, 0, 0, 0];
+      const transposed = bothWays(vt, 16 * tiles * c, () =>
+        splitCalls(loops, 'transpose4', 16, 32 * tiles * c, [v, vt, tiles, c, 1], steps),
+      );
+      expect(transposed.team).toEqual(transposed.alone);
+      expect(transposed.alone[1]).toBe(read(v, 2 * c)[c]);
+    });
+
+    it('leaves small work on the calling thread', () => {
+      const before = team.partsRun[0]!;
+      const [a, b, c] = [place(values(2 * 8, 1)), place(values(8 * 16, 2)), place(2 * 16)];
+      longProduct(loops, a, b, c, 2, 8, 16, 32, false);
+      expect(team.partsRun[0]).toBe(before);
+    });
+
+    it('stops, with a message that names the helper, when a helper fails its part', () => {
+      expect(() => team.run(99, [[0]], () => undefined)).toThrow(/loop helper 1 failed on its part/);
+      expect(team.parts()).toBe(1);
+      // The loops still work, on this thread alone.
+      const [a, b, c] = [place(values(64 * 64, 1)), place(values(64 * 64, 2)), place(64 * 64)];
+      longProduct(loops, a, b, c, 64, 64, 64, 4 * 64, false);
+      expect(read(c, 64 * 64).every(Number.isFinite)).toBe(true);
+    });
+  });
+}
+
+teamSuite(1);
+teamSuite(3);
