@@ -5,7 +5,8 @@
  * (cross-origin isolated, so wasm runs with one thread per logical core) and once without the isolation
  * headers (no SharedArrayBuffer, so tfjs loads its single-threaded wasm). The two pages take turns, round by
  * round, each timing `window.distilleryBenchmark(PRESET)` at batch 64 (wall ms per step, 2 warm-up and 6 timed
- * steps; --direct-conv: wasm's direct convolutions instead of Winograd's; --kernels: also one profiled step
+ * steps; --direct-conv: wasm's direct convolutions instead of Winograd's; --no-team: the lab's own loops on the
+ * training thread alone, as before the loop team (engine/backend/wasmTeam.ts); --kernels: also one profiled step
  * per round, and the kernels' medians side by side, to see which kernels the threads speed up). Prints each
  * round and the medians; a benchmark, so run it on an otherwise idle machine: a second thread needs a free core.
  */
@@ -19,6 +20,7 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'direct-conv': { type: 'boolean', default: false },
     kernels: { type: 'boolean', default: false },
+    'no-team': { type: 'boolean', default: false },
   },
 });
 const presets = positionals.length ? positionals : ['vgg-fast', 'resnet8', 'cnn-small'];
@@ -38,7 +40,7 @@ try {
       // Alternate which page goes first, so that neither always meets a warmer or cooler machine.
       for (const name of round % 2 ? (['single', 'threads'] as const) : (['threads', 'single'] as const)) {
         const result = (await pages[name].evaluate(
-          ({ id, winograd, kernels }) =>
+          ({ id, winograd, kernels, loopTeam }) =>
             (
               window as unknown as {
                 distilleryBenchmark: (id: string, options: object) => Promise<StepBenchmark>;
@@ -50,8 +52,14 @@ try {
               maxSeconds: 120,
               winograd,
               kernels,
+              loopTeam,
             }),
-          { id: preset, winograd: !values['direct-conv'], kernels: values.kernels },
+          {
+            id: preset,
+            winograd: !values['direct-conv'],
+            kernels: values.kernels,
+            loopTeam: !values['no-team'],
+          },
         )) as StepBenchmark;
         ms[name].push(result.msPerStep);
         for (const k of result.kernels ?? []) {

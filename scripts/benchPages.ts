@@ -14,6 +14,14 @@ import { type PreviewServer, preview } from 'vite';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * How long the pages are left alone once ready, before anything is timed. For its first seconds the threaded page
+ * is busy with something of its own (tfjs's 8 pthread Workers starting, or wasm code compiled up a tier on the
+ * cores the steps need): cnn-small's first round took 88 and 71 ms/step when timed at once, 39-40 after 3 s or
+ * more (docs/benchmarks.md, seventh session). Timed at once, round 1 measures that, not the step.
+ */
+const SETTLE_MS = 5000;
+
 export type PageKind = 'threads' | 'single';
 
 /** Builds, serves and opens both pages (ports: the isolated one's, and the next); `close` ends it all. */
@@ -54,6 +62,7 @@ export async function openBenchPages(
         `${name}: ${adapter} (crossOriginIsolated: ${await page.evaluate(() => crossOriginIsolated)})`,
       );
     }
+    await new Promise((settled) => setTimeout(settled, SETTLE_MS));
     return { pages, close };
   } catch (error) {
     await close();
