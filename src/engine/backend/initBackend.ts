@@ -11,6 +11,7 @@ import {
 } from './chooseBackend';
 import { installTrainingBatchNorm } from './trainingBatchNorm';
 import { installTrainingConv } from './trainingConv';
+import { registerReluGradient } from './reluGradient';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { noteWasmThreads, wasmThreads, withWasmThreads } from './wasmThreads';
 import { wasmLoops } from './wasmLoops';
@@ -128,6 +129,7 @@ async function registerBackendCode(name: BackendName, options: InitBackendOption
     const threads = cores == null ? null : Math.min(cores, options.wasmThreads ?? cores);
     if (threads != null) wasm.setThreadsCount(threads);
     registerWasmGradientKernels();
+    registerReluGradient();
     installTrainingBatchNorm();
     installTrainingConv();
     return threads;
