@@ -175,7 +175,7 @@ export const longProducts = () => products;
  */
 export const MIN_TEAM_PRODUCT = 1 << 18;
 
-/** The team's task kind for a part of a product (wasmTeamTasks.ts). */
+/** The team's task kind for a part of a product (run by productParts; the helpers' table is in wasmTeamStart.ts). */
 export const PRODUCT_TASK = 0;
 
 /**

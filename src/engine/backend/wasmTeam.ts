@@ -19,7 +19,7 @@ export type TeamTask = (loops: WasmLoops, args: Int32Array) => void;
 
 /** Int32 words per helper in the control block: state, task kind, arguments. */
 const SLOT_WORDS = 32;
-export const MAX_TASK_ARGS = SLOT_WORDS - 2;
+const MAX_TASK_ARGS = SLOT_WORDS - 2;
 
 /** A helper slot's states (0, as the block starts, is idle). */
 const POSTED = 1,
@@ -282,7 +282,7 @@ let partsRun = 0;
 /** Parts the helpers of every team have run so far: tests and benchmarks tell by it that the team worked. */
 export const loopTeamParts = () => partsRun;
 
-export function attachTeam(loops: WasmLoops, team: LoopTeam | null): void {
-  if (team == null) teams.delete(loops);
-  else teams.set(loops, team);
+/** From now on `team` splits these loops (wasmTeamStart.ts, once its helpers are ready). */
+export function attachTeam(loops: WasmLoops, team: LoopTeam): void {
+  teams.set(loops, team);
 }

@@ -30,7 +30,7 @@ export interface LoopHelperStart {
 }
 
 /** What a helper answers when it is ready to serve; anything else is why it cannot. */
-export const HELPER_READY = 'ready';
+const HELPER_READY = 'ready';
 
 /** The tasks a helper runs, by kind. */
 const TEAM_TASKS: TeamTask[] = [];
