@@ -199,3 +199,42 @@ export function gatherRowsBody(): Fn {
   ]);
   return { name: 'gatherRows', params: 5, locals: [[1, I32]], code };
 }
+
+/**
+ * padImages(dst, src, images, h, w, c): NHWC images [images, h, w, c] at src written at dst with one zero row and
+ * column around each, [images, h + 2, w + 2, c]: PadV2's output for Winograd's tiles (winogradConv.ts), made
+ * here so that the loop team can split it by images and each thread transforms the images it padded.
+ */
+export function padImagesBody(): Fn {
+  const DST = 0,
+    SRC = 1,
+    IMAGES = 2,
+    H = 3,
+    W = 4,
+    C = 5;
+  const PIX = 6,
+    ROW = 7,
+    PADDED_ROW = 8,
+    M = 9,
+    R = 10;
+  const fill = (bytes: number[]) => [zero(get(DST), bytes), inc(DST, bytes)];
+  const code = [
+    ...[...get(C), ...i32(2), ...SHL, ...set(PIX)],
+    ...[...get(W), ...get(PIX), ...MUL, ...set(ROW)],
+    ...[...get(ROW), ...get(PIX), ...i32(1), ...SHL, ...ADD, ...set(PADDED_ROW)],
+    ...forRange(M, get(IMAGES), [
+      // The top row and the first row's left column.
+      ...fill([...get(PADDED_ROW), ...get(PIX), ...ADD]),
+      forRange(R, get(H), [
+        [...get(DST), ...get(SRC), ...get(ROW), ...MEMORY_COPY],
+        inc(DST, get(ROW)),
+        inc(SRC, get(ROW)),
+        // This row's right column and the next row's left one (after the last row: the bottom row's first pixel).
+        ...fill([...get(PIX), ...i32(1), ...SHL]),
+      ]),
+      // The rest of the bottom row.
+      ...fill([...get(PADDED_ROW), ...get(PIX), ...SUB]),
+    ]),
+  ];
+  return { name: 'padImages', params: 6, locals: [[5, I32]], code };
+}

@@ -267,6 +267,24 @@ describe('wasm heap kernels', () => {
     tf.dispose([src, dst]);
   });
 
+  it('pads images with one zero row and column as tf.pad does, over a buffer that held other values', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as BackendWasm;
+    const shape: [number, number, number, number] = [3, 4, 6, 8];
+    const x = tf.tensor4d(values(3 * 4 * 6 * 8, 21), shape);
+    const expected = tf.pad(x, [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ]);
+    // NaN where the loop must write: every padded float, zeros included, is the loop's.
+    const out = tf.fill(expected.shape, Number.NaN);
+    wasmLoops(backend)!.padImages(heapAddress(backend, out.dataId), heapAddress(backend, x.dataId), 3, 4, 6, 8);
+    expect(out.dataSync()).toEqual(expected.dataSync());
+    tf.dispose([x, expected, out]);
+  });
+
   it('Conv2DBackpropFilter matches cpu when the batch is split into im2col chunks', async () => {
     // k * OH * OW = 27 * 32 * 32 floats per image: a batch this size needs at least two chunks.
     const n = Math.floor(MAX_IM2COL_FLOATS / (27 * 32 * 32)) + 3;

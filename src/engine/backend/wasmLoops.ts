@@ -19,7 +19,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assembleModule } from './wasmAssembler';
 import { channelAffineBody } from './wasmChannelAffine';
 import { channelSumsBody } from './wasmChannelSums';
-import { copyRunsBody, gatherRowsBody, gatherRunsBody, im2colRowsBody } from './wasmCopyLoops';
+import { copyRunsBody, gatherRowsBody, gatherRunsBody, im2colRowsBody, padImagesBody } from './wasmCopyLoops';
 import { longProductPanelBody } from './wasmLongProduct';
 import { maxPool2Grad4Body, maxPool2GradBody } from './wasmMaxPoolLoops';
 import { reluGradBody } from './wasmReluGrad';
@@ -46,6 +46,7 @@ const moduleBytes = (shared: boolean) =>
       gatherRowsBody(),
       longProductPanelBody(),
       reluGradBody(),
+      padImagesBody(),
     ],
     shared,
   );
@@ -84,6 +85,8 @@ export interface WasmLoops {
     srcStride: number,
     srcStep: number,
   ): void;
+  /** wasmCopyLoops.ts says what it does. */
+  padImages(dst: number, src: number, images: number, h: number, w: number, c: number): void;
   /** wasmCopyLoops.ts says what it does. */
   gatherRows(dst: number, src: number, table: number, count: number, rowBytes: number): void;
   maxPool2Grad(x: number, dy: number, dx: number, rows: number, ow: number, c: number): void;

@@ -209,6 +209,23 @@ function teamSuite(helpers: number): void {
       );
       expect(input.team).toEqual(input.alone);
 
+      // The padding before that transform: [images, 2 th, 2 tw, c] into a fresh padded buffer, by images.
+      const unpadded = place(values(images * 4 * th * tw * c, 10));
+      const paddedFloats = images * (2 * th + 2) * (2 * tw + 2) * c;
+      const padded = place(paddedFloats);
+      const padding = bothWays(padded, paddedFloats, () =>
+        splitLoop(loops, 'padImages', images, 2 * paddedFloats, (from, to) => [
+          padded + 4 * from * (2 * th + 2) * (2 * tw + 2) * c,
+          unpadded + 16 * from * th * tw * c,
+          to - from,
+          2 * th,
+          2 * tw,
+          c,
+        ]),
+      );
+      expect(padding.team).toEqual(padding.alone);
+      expect(padding.alone.every(Number.isFinite)).toBe(true);
+
       // 16 transposes of [tiles, c] matrices, each call's source and target a matrix further on.
       const vt = place(16 * tiles * c);
       const steps = [4 * tiles * c, 4 * tiles * c, 0, 0, 0];

@@ -166,6 +166,7 @@ export const LOOP_NAMES = [
   'gatherRuns',
   'im2colRows',
   'maxPool2Grad4',
+  'padImages',
   'reluGrad',
   'transpose4',
   'winogradGradTiles',

@@ -64,17 +64,6 @@ export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
   );
 }
 
-/** PadV2's attributes for one zero row and column around every image (NHWC): the tiles' 'same' padding. */
-export const PAD_ONE = {
-  paddings: [
-    [0, 0],
-    [1, 1],
-    [1, 1],
-    [0, 0],
-  ],
-  constantValue: 0,
-};
-
 /**
  * Floats from one of the 16 transform matrices to the next, for `size` floats each: one cache line more than a
  * multiple of 16, so that the 16 write streams of a transform do not all map to the same cache sets. Sizes that
@@ -120,9 +109,18 @@ export function inputTiles(
   const { inHeight: h, inWidth: w, inChannels: c } = info;
   const wasm = s.wasm;
   const at = (t: TensorInfo) => heapAddress(wasm, t.dataId);
-  const padded = withAlias(wasm, x, first * h * w * c, [images, h, w, c], (part) =>
-    s.run('PadV2', { x: part }, PAD_ONE),
-  );
+  // Padded by the lab's loop rather than PadV2, split by images like the transform: each thread then reads the
+  // images it padded itself, from its own cache (the helper's half of the transform waited on the caller's
+  // cache otherwise), and no pass runs on one thread alone.
+  const padded = s.output([images, h + 2, w + 2, c]);
+  splitLoop(loops, 'padImages', images, 2 * images * (h + 2) * (w + 2) * c, (from, to) => [
+    at(padded) + 4 * from * (h + 2) * (w + 2) * c,
+    at(x) + 4 * (first + from) * h * w * c,
+    to - from,
+    h,
+    w,
+    c,
+  ]);
   const vStride = skewed(images * (h / 2) * (w / 2) * c);
   const v = s.output([16 * vStride]);
   // Split by images among the loop team (wasmTeam.ts): image i's tiles are rows i th tw.. of every matrix.
