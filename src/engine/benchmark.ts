@@ -20,6 +20,7 @@ import { findMethod } from './distill/registry';
 import { findPreset, flopsPerImage } from './models/presets';
 import { DEFAULT_TRAIN_CONFIG, parseTrainConfig } from './training/hyperparams';
 import { StepTimer } from './training/stepTimer';
+import { momentumOptimizer } from './training/momentum';
 import { crossEntropyLoss } from './training/trainer';
 
 export interface StepBenchmark {
@@ -64,7 +65,7 @@ export async function benchmarkTrainingStep(
   setWinogradEnabled(winograd);
   setLoopTeamEnabled(options.loopTeam ?? true);
   const model = findPreset(presetId).build(1);
-  const optimizer = tf.train.momentum(0.01, 0.9);
+  const optimizer = momentumOptimizer(0.01, 0.9);
   const loss = crossEntropyLoss(model, 5e-4);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const images = tf.randomNormal([batchSize, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;

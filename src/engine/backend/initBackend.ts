@@ -11,6 +11,7 @@ import {
 } from './chooseBackend';
 import { installTrainingBatchNorm } from './trainingBatchNorm';
 import { installTrainingConv } from './trainingConv';
+import { registerMomentumUpdate } from './momentumUpdate';
 import { registerReluGradient } from './reluGradient';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { noteWasmThreads, wasmThreads, withWasmThreads } from './wasmThreads';
@@ -130,6 +131,7 @@ async function registerBackendCode(name: BackendName, options: InitBackendOption
     if (threads != null) wasm.setThreadsCount(threads);
     registerWasmGradientKernels();
     registerReluGradient();
+    registerMomentumUpdate();
     installTrainingBatchNorm();
     installTrainingConv();
     return threads;

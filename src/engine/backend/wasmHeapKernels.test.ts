@@ -280,7 +280,14 @@ describe('wasm heap kernels', () => {
     ]);
     // NaN where the loop must write: every padded float, zeros included, is the loop's.
     const out = tf.fill(expected.shape, Number.NaN);
-    wasmLoops(backend)!.padImages(heapAddress(backend, out.dataId), heapAddress(backend, x.dataId), 3, 4, 6, 8);
+    wasmLoops(backend)!.padImages(
+      heapAddress(backend, out.dataId),
+      heapAddress(backend, x.dataId),
+      3,
+      4,
+      6,
+      8,
+    );
     expect(out.dataSync()).toEqual(expected.dataSync());
     tf.dispose([x, expected, out]);
   });

@@ -7,7 +7,7 @@
  * have. Where it cannot be made (no memory to import, an engine without SIMD or bulk memory), `wasmLoops`
  * returns null and the callers keep their JS loops. The loops: wasmCopyLoops.ts, wasmMaxPoolLoops.ts,
  * wasmChannelSums.ts, wasmChannelAffine.ts, wasmWinogradLoops.ts,
- * wasmWinogradGradLoops.ts, wasmLongProduct.ts, wasmReluGrad.ts.
+ * wasmWinogradGradLoops.ts, wasmLongProduct.ts, wasmReluGrad.ts, wasmMomentum.ts.
  *
  * im2colRows(dst, src, images, oh, ow, h, w, sh, step, rowOff, colOff, lo, hi, pix): for one row (ki, kj, c)
  * of a transposed im2col matrix, writes images x oh x ow floats at dst: for image m, output row r and column
@@ -22,6 +22,7 @@ import { channelSumsBody } from './wasmChannelSums';
 import { copyRunsBody, gatherRowsBody, gatherRunsBody, im2colRowsBody, padImagesBody } from './wasmCopyLoops';
 import { longProductPanelBody } from './wasmLongProduct';
 import { maxPool2Grad4Body, maxPool2GradBody } from './wasmMaxPoolLoops';
+import { momentumUpdateBody } from './wasmMomentum';
 import { reluGradBody } from './wasmReluGrad';
 import { transpose4Body, winogradGradFilterBody, winogradGradTilesBody } from './wasmWinogradGradLoops';
 import { winogradFilterBody, winogradInputBody, winogradOutputBody } from './wasmWinogradLoops';
@@ -47,6 +48,7 @@ const moduleBytes = (shared: boolean) =>
       longProductPanelBody(),
       reluGradBody(),
       padImagesBody(),
+      momentumUpdateBody(),
     ],
     shared,
   );
@@ -159,6 +161,17 @@ export interface WasmLoops {
   ): void;
   /** wasmReluGrad.ts says what it does. */
   reluGrad(dy: number, x: number, dx: number, bytes: number): void;
+  /** wasmMomentum.ts says what it does. */
+  momentumUpdate(
+    value: number,
+    acc: number,
+    grad: number,
+    newAcc: number,
+    newValue: number,
+    bytes: number,
+    mBits: number,
+    cBits: number,
+  ): void;
 }
 
 const made = new WeakMap<object, WasmLoops | null>();

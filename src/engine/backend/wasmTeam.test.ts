@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { values } from './kernelTestData';
 import { loopsOnMemory, type WasmLoops } from './wasmLoops';
 import { innerBlock, longProduct, longProductBatch, splitProduct } from './wasmLongProduct';
+import { floatBits } from './wasmMomentum';
 import { type LoopTeam, splitCalls, splitLoop, teamFor } from './wasmTeam';
 import { type LoopHelperWorker, startLoopTeam } from './wasmTeamStart';
 
@@ -225,6 +226,22 @@ function teamSuite(helpers: number): void {
       );
       expect(padding.team).toEqual(padding.alone);
       expect(padding.alone.every(Number.isFinite)).toBe(true);
+
+      // The momentum update (value, slot, gradient in; the new slots, then the new values, side by side), by
+      // groups of 4.
+      const size = 1 << 14;
+      const inputs = [13, 14, 15].map((seed) => place(values(size, seed)));
+      const updated = place(2 * size);
+      const momentum = bothWays(updated, 2 * size, () =>
+        splitLoop(loops, 'momentumUpdate', size / 4, 5 * size, (from, to) => [
+          ...[...inputs, updated, updated + 4 * size].map((at) => at + 16 * from),
+          16 * (to - from),
+          floatBits(0.9),
+          floatBits(-0.05),
+        ]),
+      );
+      expect(momentum.team).toEqual(momentum.alone);
+      expect(momentum.alone.every(Number.isFinite)).toBe(true);
 
       // 16 transposes of [tiles, c] matrices, each call's source and target a matrix further on.
       const vt = place(16 * tiles * c);

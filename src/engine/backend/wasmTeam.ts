@@ -166,6 +166,7 @@ export const LOOP_NAMES = [
   'gatherRuns',
   'im2colRows',
   'maxPool2Grad4',
+  'momentumUpdate',
   'padImages',
   'reluGrad',
   'transpose4',

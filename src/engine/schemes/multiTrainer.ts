@@ -13,6 +13,7 @@ import { seededRandom } from '../data/subset';
 import { epochOrder, makeBatch } from '../training/batches';
 import type { TrainConfig } from '../training/hyperparams';
 import { learningRateAt } from '../training/schedule';
+import { weightDecayTerm } from '../training/weightDecay';
 import {
   type EpochLog,
   evaluateModel,
@@ -291,9 +292,9 @@ export function plainTerms(
   // originalName: see crossEntropyLoss (a model built twice in a process gets suffixed variable names).
   const kernels = model.trainableWeights.filter((w) => w.originalName.endsWith('/kernel'));
   const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, logits.shape[1]), logits) as tf.Scalar;
-  const decay = tf.mul(
-    0.5 * weightDecay,
-    tf.addN(kernels.map((k) => tf.sum(tf.square(k.read())))),
-  ) as tf.Scalar;
+  const decay = weightDecayTerm(
+    kernels.map((k) => k.read()),
+    weightDecay,
+  );
   return { ce, weightDecay: decay };
 }

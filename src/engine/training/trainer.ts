@@ -11,7 +11,9 @@ import type { ImageShape, TeacherAhead } from '../distill/teacherAhead';
 import { outputTensors } from '../distill/teacherOutputs';
 import { epochOrder, makeBatch } from './batches';
 import type { TrainConfig } from './hyperparams';
+import { momentumOptimizer } from './momentum';
 import { learningRateAt } from './schedule';
+import { weightDecayTerm } from './weightDecay';
 
 /** Named loss terms of one step, as scalars on the device. `total` is what the optimizer minimises. */
 export type LossTerms = Record<string, tf.Scalar> & { total: tf.Scalar };
@@ -94,16 +96,7 @@ export interface ExtraParameters {
 
 export function createOptimizer(config: TrainConfig): tf.Optimizer {
   if (config.optimizer === 'adam') return tf.train.adam(config.learningRate);
-  const optimizer = tf.train.momentum(config.learningRate, config.momentum);
-  // tfjs 4.22's MomentumOptimizer.dispose frees its own scalar and slots but not the learning-rate scalar `c` of
-  // SGDOptimizer it extends: one tensor leaked per run (the sweep starts many). Free it too.
-  const disposeOwn = optimizer.dispose.bind(optimizer);
-  optimizer.dispose = () => {
-    disposeOwn();
-    const { c } = optimizer as unknown as { c?: tf.Tensor };
-    if (c && !c.isDisposed) c.dispose();
-  };
-  return optimizer;
+  return momentumOptimizer(config.learningRate, config.momentum);
 }
 
 /**
@@ -126,10 +119,10 @@ export function crossEntropyLoss(model: tf.LayersModel, weightDecay: number): Lo
   return ({ images, labels, training }) => {
     const [logits] = model.apply(images, { training }) as tf.Tensor[];
     const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits!) as tf.Scalar;
-    const l2 = tf.mul(
-      0.5 * weightDecay,
-      tf.addN(kernels.map((k) => tf.sum(tf.square(k.read())))),
-    ) as tf.Scalar;
+    const l2 = weightDecayTerm(
+      kernels.map((k) => k.read()),
+      weightDecay,
+    );
     return {
       terms: { ce, weightDecay: l2, total: tf.add(ce, l2) as tf.Scalar },
       logits: logits as tf.Tensor2D,

@@ -28,6 +28,7 @@ import {
   stopGradient,
   validateParams,
 } from '../method';
+import { weightDecayTerm } from '../../training/weightDecay';
 
 /** What a component sees of one batch; every tensor here is owned by the caller's tidy. */
 export interface BatchView {
@@ -208,10 +209,7 @@ async function buildInstance(
         objective.push(out.weighted);
       }
       if (weightDecay > 0 && kernels.length) {
-        const decay = tf.mul(
-          0.5 * weightDecay,
-          tf.addN(kernels.map((k) => tf.sum(tf.square(k)))),
-        ) as tf.Scalar;
+        const decay = weightDecayTerm(kernels, weightDecay);
         terms.weightDecay = decay;
         objective.push(decay);
       }
