@@ -5,6 +5,7 @@ import {
   channelSums,
   heapChannelSums,
   installTrainingBatchNorm,
+  movingAverage,
   uninstallTrainingBatchNorm,
 } from './trainingBatchNorm';
 import { registerWasmGradientKernels } from './wasmGradients';
@@ -92,6 +93,24 @@ describe('fused BatchNormalization training call on wasm', () => {
         expect(scale, name).toBeGreaterThan(1e-3);
         expect(maxAbsDiff(cpu[i]!, wasm[i]!), name).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
       });
+    },
+  );
+
+  it.each(['cpu', 'wasm'])(
+    "moves the averages with tfjs-layers' float32 arithmetic, bit for bit (%s)",
+    async (backend) => {
+      expect(await tf.setBackend(backend)).toBe(true);
+      const previous = values(64, 11);
+      const batch = Float32Array.from(values(64, 12), (v) => v * 3);
+      for (const momentum of [0.9, 0.99, 0.1, 0]) {
+        const ours = movingAverage(previous, batch, momentum);
+        const layers = tf.tidy(() => {
+          const p = tf.tensor1d(previous);
+          return tf.sub(p, tf.mul(tf.sub(p, tf.tensor1d(batch)), 1 - momentum));
+        });
+        expect(ours.dataSync()).toEqual(layers.dataSync());
+        tf.dispose([ours, layers]);
+      }
     },
   );
 
