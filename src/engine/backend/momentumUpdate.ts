@@ -12,10 +12,9 @@ import {
   registerKernel,
   type Tensor,
   type TensorInfo,
-  util,
 } from '@tensorflow/tfjs-core';
 import { floatBits } from './wasmMomentum';
-import { heapAddress, wasmLoops } from './wasmLoops';
+import { heapAddress, loopsInGroupsOfFour, wasmLoops } from './wasmLoops';
 import { splitLoop } from './wasmTeam';
 
 /** The lab's kernel: [m acc + grad, c (m acc + grad) + value] in one pass. */
@@ -34,10 +33,7 @@ const momentumUpdateKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   >;
   const { m, c } = attrs as unknown as MomentumAttrs;
   const wasm = backend as BackendWasm;
-  const loops = wasmLoops(wasm);
-  if (loops == null) throw new Error(`${MOMENTUM_UPDATE}: the lab's wasm loops cannot be made here`);
-  const size = util.sizeFromShape(value.shape);
-  if (size % 4 !== 0) throw new Error(`${MOMENTUM_UPDATE}: ${size} values are not whole groups of 4`);
+  const { loops, size } = loopsInGroupsOfFour(MOMENTUM_UPDATE, wasm, value.shape);
   const newAccumulation = wasm.makeOutput(value.shape, 'float32');
   const newValue = wasm.makeOutput(value.shape, 'float32');
   const addresses = [value, accumulation, gradient, newAccumulation, newValue].map((t) =>

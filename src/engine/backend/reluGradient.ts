@@ -20,9 +20,8 @@ import {
   step,
   type Tensor,
   type TensorInfo,
-  util,
 } from '@tensorflow/tfjs-core';
-import { heapAddress, wasmLoops } from './wasmLoops';
+import { heapAddress, loopsInGroupsOfFour, wasmLoops } from './wasmLoops';
 import { splitLoop } from './wasmTeam';
 
 /** The lab's kernel: dx = dy * step(x) in one pass. */
@@ -31,10 +30,7 @@ export const RELU_GRAD = 'LabReluGrad';
 const reluGradKernel: KernelFunc = ({ inputs, backend }) => {
   const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
   const wasm = backend as BackendWasm;
-  const loops = wasmLoops(wasm);
-  if (loops == null) throw new Error(`${RELU_GRAD}: the lab's wasm loops cannot be made here`);
-  const size = util.sizeFromShape(x.shape);
-  if (size % 4 !== 0) throw new Error(`${RELU_GRAD}: ${size} values are not whole groups of 4`);
+  const { loops, size } = loopsInGroupsOfFour(RELU_GRAD, wasm, x.shape);
   const out = wasm.makeOutput(x.shape, 'float32');
   const [dyAt, xAt, outAt] = [dy, x, out].map((t) => heapAddress(wasm, t.dataId)) as [number, number, number];
   // Split by groups of 4 floats among the loop team (wasmTeam.ts).

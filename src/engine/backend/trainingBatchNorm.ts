@@ -4,10 +4,10 @@
  * feature map backward through all of them). Here: one loop over x for the per-channel sums (float64), y as
  * one per-channel affine pass, and backward one loop for sum(dy) and sum(dy (x - mean)), then
  *   dx = g s (dy - sum(dy) / n - (x - mean) s^2 sum(dy (x - mean)) / n),   s = 1 / sqrt(variance + eps),
- * as one affine pass over dy and x: the exact gradient of the same function (biased batch variance, as tfjs-layers uses). The layer's moving
- * averages are updated with the same float32 arithmetic as tfjs-layers', in JS (movingAverage). Installed over BatchNormalization.prototype.call;
- * every case but a training call on wasm with the channel axis last runs tfjs-layers' own code
- * (docs/design.md §5, wasm training kernels).
+ * as one affine pass over dy and x: the exact gradient of the same function (biased batch variance, as
+ * tfjs-layers uses). The layer's moving averages are updated with the same float32 arithmetic as tfjs-layers',
+ * in JS (movingAverage). Installed over BatchNormalization.prototype.call; every case but a training call on
+ * wasm with the channel axis last runs tfjs-layers' own code (docs/design.md §5, wasm training kernels).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -297,8 +297,8 @@ export function trainingBatchNorm(
 /**
  * A moving average's next value as tfjs-layers computes it, previous - (previous - value) * (1 - momentum) in
  * float32, step by step, but in JS over the heap: tfjs's three kernels per average are tiny passes whose cost is
- * all per call (on a page with wasm threads each woke tfjs's pool: Multiply took 3.1 ms of ResNet-8's threaded
- * step against 0.8 without threads).
+ * all per call, more so on a page with wasm threads (Multiply took 3.1 ms of ResNet-8's profiled step there, 0.8
+ * on a single-threaded page; docs/benchmarks.md, eighth session).
  */
 export function movingAverage(previous: Float32Array, value: Float32Array, momentum: number): tf.Tensor1D {
   const decay = Math.fround(1 - momentum);

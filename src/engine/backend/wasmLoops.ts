@@ -227,6 +227,22 @@ export function loopsOnMemory(memory: WebAssembly.Memory, module?: WebAssembly.M
   return loops;
 }
 
+/**
+ * The loops and the value count for a lab kernel whose loop takes whole groups of 4 floats (reluGradient.ts,
+ * momentumUpdate.ts); throws, naming the kernel, where the loops cannot be made or the count does not divide.
+ */
+export function loopsInGroupsOfFour(
+  kernel: string,
+  backend: BackendWasm,
+  shape: readonly number[],
+): { loops: WasmLoops; size: number } {
+  const loops = wasmLoops(backend);
+  if (loops == null) throw new Error(`${kernel}: the lab's wasm loops cannot be made here`);
+  const size = shape.reduce((product, d) => product * d, 1);
+  if (size % 4 !== 0) throw new Error(`${kernel}: ${size} values are not whole groups of 4`);
+  return { loops, size };
+}
+
 /** The byte address of a tensor's data on the wasm heap. */
 export function heapAddress(backend: BackendWasm, dataId: object): number {
   const data = backend.dataIdMap.get(dataId);
