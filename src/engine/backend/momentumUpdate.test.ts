@@ -1,7 +1,7 @@
 /**
  * The trainer's momentum optimizer (training/momentum.ts) against tfjs's own MomentumOptimizer: the same values and
  * slots, bit for bit, over steps whose learning rate changes, on wasm (the lab's fused kernel) and cpu (tfjs's
- * update); the fused kernel runs where it applies.
+ * update), and the wasm kernel's against the cpu backend's; the fused kernel runs where it applies.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -69,5 +69,14 @@ describe('the trainer momentum optimizer', () => {
     // The values moved: the comparison is not of untouched tensors.
     expect(ours.seen[2]![0]).not.toEqual(tfjs.seen[0]![0]);
     expect(ours.kernels.has(MOMENTUM_UPDATE)).toBe(backend === 'wasm');
+  });
+
+  it("gives on wasm, by the lab's kernel, the cpu backend's values, bit for bit", async () => {
+    await tf.setBackend('wasm');
+    const wasm = await train(momentumOptimizer(0.1, 0.9));
+    await tf.setBackend('cpu');
+    const cpu = await train(tf.train.momentum(0.1, 0.9));
+    expect(wasm.kernels.has(MOMENTUM_UPDATE)).toBe(true);
+    wasm.seen.forEach((step, s) => step.forEach((data, i) => expect(data).toEqual(cpu.seen[s]![i])));
   });
 });
