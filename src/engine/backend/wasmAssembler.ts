@@ -104,6 +104,19 @@ export const op = (to: number, a: number, b: number, o: number[]) => [...get(a),
 export const loopBytes = (counter: number, limit: number, body: number[]) =>
   loop(body, inc(counter, i32(16)), get(counter), get(limit), LT_S, brIf(0));
 
+/**
+ * `body` once per 16 bytes of local `bytes` (a multiple of 16), local `offset` from 0 up, nothing when bytes <= 0;
+ * `at(base)` in the body is local `base` plus the offset: the frame of the lab's one-pass elementwise loops.
+ */
+export function overBytes(offset: number, bytes: number, body: (at: (base: number) => number[]) => number[]) {
+  const at = (base: number) => [...get(base), ...get(offset), ...ADD];
+  return [
+    ...i32(0),
+    ...set(offset),
+    ...ifThen([...i32(0), ...get(bytes), ...LT_S], [loopBytes(offset, bytes, body(at))]),
+  ];
+}
+
 /** memory.fill(dst, 0, bytes) */
 export const zero = (dst: number[], bytes: number[]) => [...dst, ...i32(0), ...bytes, ...MEMORY_FILL];
 

@@ -6,17 +6,13 @@
  * bits.
  */
 import {
-  ADD,
-  type Fn,
   F32X4_ADD,
   F32X4_MUL,
   F32X4_SPLAT,
+  type Fn,
   get,
   I32,
-  i32,
-  ifThen,
-  loopBytes,
-  LT_S,
+  overBytes,
   set,
   V128,
   V128_LOAD,
@@ -47,7 +43,6 @@ export function momentumUpdateBody(): Fn {
   const M = 9,
     C = 10,
     A = 11;
-  const at = (base: number) => [...get(base), ...get(O), ...ADD];
   const splat = (bits: number, to: number) => [
     ...get(bits),
     ...F32_REINTERPRET_I32,
@@ -57,37 +52,31 @@ export function momentumUpdateBody(): Fn {
   const code = [
     ...splat(M_BITS, M),
     ...splat(C_BITS, C),
-    ...[...i32(0), ...set(O)],
-    ...ifThen(
-      [...i32(0), ...get(BYTES), ...LT_S],
-      [
-        loopBytes(O, BYTES, [
-          // a = m acc + grad
-          ...[
-            ...get(M),
-            ...at(ACC),
-            ...V128_LOAD,
-            ...F32X4_MUL,
-            ...at(GRAD),
-            ...V128_LOAD,
-            ...F32X4_ADD,
-            ...set(A),
-          ],
-          ...[...at(NEW_ACC), ...get(A), ...V128_STORE],
-          // value' = c a + value
-          ...[
-            ...at(NEW_VALUE),
-            ...get(C),
-            ...get(A),
-            ...F32X4_MUL,
-            ...at(VALUE),
-            ...V128_LOAD,
-            ...F32X4_ADD,
-            ...V128_STORE,
-          ],
-        ]),
+    ...overBytes(O, BYTES, (at) => [
+      // a = m acc + grad
+      ...[
+        ...get(M),
+        ...at(ACC),
+        ...V128_LOAD,
+        ...F32X4_MUL,
+        ...at(GRAD),
+        ...V128_LOAD,
+        ...F32X4_ADD,
+        ...set(A),
       ],
-    ),
+      ...[...at(NEW_ACC), ...get(A), ...V128_STORE],
+      // value' = c a + value
+      ...[
+        ...at(NEW_VALUE),
+        ...get(C),
+        ...get(A),
+        ...F32X4_MUL,
+        ...at(VALUE),
+        ...V128_LOAD,
+        ...F32X4_ADD,
+        ...V128_STORE,
+      ],
+    ]),
   ];
   return {
     name: 'momentumUpdate',

@@ -5,22 +5,18 @@
  * included; a NaN in x gives NaN as the cpu backend's step does (wasm's own Step gives 0 there).
  */
 import {
-  type Fn,
   f32,
   F32X4_MUL,
   F32X4_SPLAT,
+  type Fn,
   get,
   I32,
-  i32,
-  ifThen,
-  loopBytes,
-  LT_S,
+  overBytes,
   set,
   simd,
   V128,
   V128_LOAD,
   V128_STORE,
-  ADD,
 } from './wasmAssembler';
 
 const F32X4_NE = simd(0x42);
@@ -38,31 +34,24 @@ export function reluGradBody(): Fn {
     ZEROS = 6,
     XV = 7,
     STEP = 8;
-  const at = (base: number) => [...get(base), ...get(O), ...ADD];
   const code = [
     ...[...f32(1), ...F32X4_SPLAT, ...set(ONES)],
     ...[...f32(0), ...F32X4_SPLAT, ...set(ZEROS)],
-    ...[...i32(0), ...set(O)],
-    ...ifThen(
-      [...i32(0), ...get(BYTES), ...LT_S],
-      [
-        loopBytes(O, BYTES, [
-          ...[...at(X), ...V128_LOAD, ...set(XV)],
-          // step = x > 0 ? 1 : 0, then x itself where x is NaN.
-          ...[
-            ...get(ONES),
-            ...get(ZEROS),
-            ...get(XV),
-            ...get(ZEROS),
-            ...F32X4_GT,
-            ...V128_BITSELECT,
-            ...set(STEP),
-          ],
-          ...[...get(XV), ...get(STEP), ...get(XV), ...get(XV), ...F32X4_NE, ...V128_BITSELECT, ...set(STEP)],
-          ...[...at(DX), ...at(DY), ...V128_LOAD, ...get(STEP), ...F32X4_MUL, ...V128_STORE],
-        ]),
+    ...overBytes(O, BYTES, (at) => [
+      ...[...at(X), ...V128_LOAD, ...set(XV)],
+      // step = x > 0 ? 1 : 0, then x itself where x is NaN.
+      ...[
+        ...get(ONES),
+        ...get(ZEROS),
+        ...get(XV),
+        ...get(ZEROS),
+        ...F32X4_GT,
+        ...V128_BITSELECT,
+        ...set(STEP),
       ],
-    ),
+      ...[...get(XV), ...get(STEP), ...get(XV), ...get(XV), ...F32X4_NE, ...V128_BITSELECT, ...set(STEP)],
+      ...[...at(DX), ...at(DY), ...V128_LOAD, ...get(STEP), ...F32X4_MUL, ...V128_STORE],
+    ]),
   ];
   return {
     name: 'reluGrad',
