@@ -160,12 +160,14 @@ test('a reload after an epoch end offers to resume; Resume restores the curves a
   await expect(progress(page)).toHaveAttribute('data-status', 'stopped');
 });
 
-// The main thread's work while a student trains is React renders of the panels, recharts most of it: tasks of
-// ~50-70 ms on this project's idle 2-core machine. On a threaded page the training Worker and its loop helper
-// keep both cores busy, and the OS shares them with the main thread: the longest task then took 103-151 ms in
-// runs of this test (eighth session; issue 11's 50 ms is not met). What this guards: no main-thread task of
-// 250 ms or more (a computation moved onto the main thread, not a slow render).
-test('the main thread has no task of 250 ms or more while a student trains', async ({ page }) => {
+// The main thread's work while a student trains is React renders of the panels, recharts most of it. On a
+// threaded page the training Worker and its loop helper keep both of this machine's cores busy, and the OS
+// shares them with the main thread. Measured in nine runs of this test (ninth session): no task over 50 ms in
+// eight, one of 52 ms in the ninth; before the charts were mounted ahead of a run and fed unchanged props, 1-2
+// tasks over 50 ms per run, the longest 54-106 ms (`scripts/bench-main-thread.ts`, docs/benchmarks.md). What
+// this guards, with room for a busier machine: no task of 100 ms or more; the annotation lists every task over
+// 50 ms.
+test('the main thread has no task of 100 ms or more while a student trains', async ({ page }) => {
   await page.addInitScript(() => {
     const tasks: { start: number; duration: number }[] = [];
     (window as unknown as { longTasks: typeof tasks }).longTasks = tasks;
@@ -193,7 +195,7 @@ test('the main thread has no task of 250 ms or more while a student trains', asy
     description: `${durations.map((d) => d.toFixed(0)).join(', ') || 'none'} in 10 s; ${steps} steps done`,
   });
   expect(steps).toBeGreaterThan(5);
-  expect(longest).toBeLessThan(250);
+  expect(longest).toBeLessThan(100);
 });
 
 test('a non-finite loss pauses the run and the banner names the step', async ({ page }) => {

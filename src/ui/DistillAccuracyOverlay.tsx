@@ -1,9 +1,9 @@
 /** The Distillation panel's chart of every run's test accuracy per epoch, so methods can be compared at a glance. */
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { EPOCH_AXIS, percentAxis } from './chartAxes';
+import { EPOCH_AXIS, fixed, labelled, percentAxis } from './chartAxes';
 import { runColour, runName } from './distillRunLook';
-import { CHART_HEIGHT, fixed } from './TrainingCharts';
+import { CHART_STYLE, ChartArea } from './TrainingCharts';
 import { accuracyOverlay, isBaseline, runKey } from '../store/distillState';
 import { useDistillStore } from '../store/distillStores';
 
@@ -26,14 +26,12 @@ export function DistillAccuracyOverlay() {
       aria-label={`Test accuracy per epoch of every run${finals.length ? `; latest: ${finals.join(', ')}` : ': no epoch finished yet'}`}
     >
       <figcaption>Test accuracy per epoch, every run (%); baselines dashed</figcaption>
-      {points.length === 0 ? (
-        <p className="hint chart-empty">Each run adds a line at the end of its first epoch.</p>
-      ) : (
-        <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
+      <ChartArea empty={points.length === 0} hint="Each run adds a line at the end of its first epoch.">
+        <LineChart responsive data={points} style={CHART_STYLE}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
           <XAxis {...EPOCH_AXIS} />
           <YAxis {...percentAxis('test accuracy %')} />
-          <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
+          <Tooltip formatter={fixed(1)} labelFormatter={labelled('epoch')} />
           {/* In the order of the runs. */}
           <Legend itemSorter={(item) => series.findIndex((run) => runKey(run.id) === item.dataKey)} />
           {series.map((run) => (
@@ -48,7 +46,7 @@ export function DistillAccuracyOverlay() {
             />
           ))}
         </LineChart>
-      )}
+      </ChartArea>
     </figure>
   );
 }

@@ -3,8 +3,8 @@ import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'r
 import { accuracyCurves, lossCurves, lossTerms, seriesKey } from '../store/history/historyCurves';
 import { chooseLossTerm, selectedRuns, useHistoryStore } from '../store/history/historyStore';
 import { termLabel } from '../store/chartSeries';
-import { EPOCH_AXIS, percentAxis, xTitled, yTitled } from './chartAxes';
-import { CHART_HEIGHT, fixed } from './TrainingCharts';
+import { EPOCH_AXIS, fixed, labelled, percentAxis, xTitled, yTitled } from './chartAxes';
+import { CHART_STYLE } from './TrainingCharts';
 
 const COLOURS = ['#2d6cdf', '#c0392b', '#1f9d55', '#7a3fb8', '#d9822b', '#16a2b8', '#8a6d3b', '#e83e8c'];
 const colour = (i: number) => COLOURS[i % COLOURS.length]!;
@@ -47,11 +47,11 @@ export function HistoryOverlay() {
         {accuracy.length === 0 ? (
           <p className="hint chart-empty">None of the chosen runs finished an epoch.</p>
         ) : (
-          <LineChart responsive data={accuracy} style={{ width: '100%', height: CHART_HEIGHT }}>
+          <LineChart responsive data={accuracy} style={CHART_STYLE}>
             <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
             <XAxis {...EPOCH_AXIS} />
             <YAxis {...percentAxis('test accuracy %')} />
-            <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
+            <Tooltip formatter={fixed(1)} labelFormatter={labelled('epoch')} />
             <Legend itemSorter={inOrder} />
             {lines(true)}
           </LineChart>
@@ -78,7 +78,7 @@ export function HistoryOverlay() {
             ))}
           </select>
         </figcaption>
-        <LineChart responsive data={loss} style={{ width: '100%', height: CHART_HEIGHT }}>
+        <LineChart responsive data={loss} style={CHART_STYLE}>
           <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
           <XAxis
             dataKey="epoch"

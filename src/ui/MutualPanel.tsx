@@ -5,9 +5,9 @@
  */
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { xTitled, yTitled } from './chartAxes';
+import { fixed, labelled, STEP_AXIS, yTitled } from './chartAxes';
 import { formatPercent } from './format';
-import { CHART_HEIGHT, fixed } from './TrainingCharts';
+import { CHART_STYLE, ChartArea } from './TrainingCharts';
 import { chooseEpochs, chooseModel, startMutual, stopMutual, useMutualStore } from '../store/mutualStore';
 import { usePresetStore } from '../store/trainingStores';
 
@@ -85,20 +85,12 @@ export function MutualPanel() {
         aria-label={`Total loss of each student by step${points.length ? `, ${points.length} steps` : ''}`}
       >
         <figcaption>Total loss per student</figcaption>
-        {data.length === 0 ? (
-          <p className="hint chart-empty">The curves appear with the first steps.</p>
-        ) : (
-          <LineChart responsive data={data} style={{ width: '100%', height: CHART_HEIGHT }}>
+        <ChartArea empty={data.length === 0} hint="The curves appear with the first steps.">
+          <LineChart responsive data={data} style={CHART_STYLE}>
             <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-            <XAxis
-              dataKey="step"
-              type="number"
-              domain={[0, 'dataMax']}
-              allowDecimals={false}
-              {...xTitled('step')}
-            />
+            <XAxis {...STEP_AXIS} />
             <YAxis tickFormatter={fixed(2)} {...yTitled('loss')} />
-            <Tooltip formatter={fixed(4)} labelFormatter={(step) => `step ${step}`} />
+            <Tooltip formatter={fixed(4)} labelFormatter={labelled('step')} />
             <Legend />
             {names.map((name, i) => (
               <Line
@@ -111,7 +103,7 @@ export function MutualPanel() {
               />
             ))}
           </LineChart>
-        )}
+        </ChartArea>
       </figure>
       {epochLogs.length > 0 && (
         <p className="hint" data-testid="mutual-epochs-done">

@@ -1,10 +1,18 @@
-import { useMemo, useState } from 'react';
+/**
+ * A run's live charts: loss per named term by step, accuracy per epoch. They redraw a few times a second while
+ * the training Worker keeps the cores busy, so each redraw is kept short: the charts are mounted before a run
+ * (ChartArea), and every prop but the data is the same object at each redraw (docs/design.md §5, "the main
+ * thread while training").
+ */
+import { memo, type ReactNode, useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
-import { EPOCH_AXIS, percentAxis, xTitled, yTitled } from './chartAxes';
+import { EPOCH_AXIS, fixed, labelled, percentAxis, STEP_AXIS, yTitled } from './chartAxes';
 import { accuracySeries, type LossPoint, lossSeries, termLabel } from '../store/chartSeries';
 import { learningHint } from '../store/runHealth';
+import { useDatasetStore } from '../store/stores';
 import { useTrainingStore } from '../store/trainingStores';
 import type { EpochLog, ModelRole, StepLog } from '../worker/protocol';
+import { useIdleMount } from './useIdleMount';
 
 /** Colours of the known loss terms; a method's own terms take the rest in order. */
 const TERM_COLOURS: Record<string, string> = { ce: '#2d6cdf', weightDecay: '#d9822b', total: '#7a3fb8' };
@@ -14,6 +22,22 @@ const termColour = (term: string, index: number) =>
   TERM_COLOURS[term] ?? SPARE_COLOURS[index % SPARE_COLOURS.length]!;
 
 export const CHART_HEIGHT = 220;
+/** One object for every render: recharts compares it. */
+export const CHART_STYLE = { width: '100%', height: CHART_HEIGHT } as const;
+
+/**
+ * A chart that is mounted while it has no points yet, hidden under its hint (once the dataset is loaded, when
+ * the page is idle: useIdleMount.ts): a run's first step or epoch then only updates it.
+ */
+export function ChartArea({ empty, hint, children }: { empty: boolean; hint: string; children: ReactNode }) {
+  const idle = useIdleMount(useDatasetStore((s) => s.status === 'ready'));
+  return (
+    <div className="chart-area">
+      {(idle || !empty) && children}
+      {empty && <p className="hint chart-empty">{hint}</p>}
+    </div>
+  );
+}
 
 /** Values a log axis can draw: anything at or below 0 is raised to a floor far below the curves. */
 const LOG_FLOOR = 1e-6;
@@ -31,25 +55,67 @@ const exponent = (value: unknown) =>
     : value >= 0.01
       ? String(Number(value.toPrecision(2)))
       : value.toExponential(0);
-export const fixed = (digits: number) => (value: unknown) =>
-  typeof value === 'number' ? value.toFixed(digits) : String(value);
 
 /**
  * Training loss per named term against the step: one line per term the run reports (a method's own terms
  * included); data-points: how many points are drawn, data-terms: the terms' names.
  */
-export function LossChartView({
+export const LossChartView = memo(function LossChartView({
   steps,
   caption = 'Training loss per term',
 }: {
   steps: readonly StepLog[];
   caption?: string;
 }) {
-  const { terms, points: linear } = useMemo(() => lossSeries(steps), [steps]);
+  const { terms: termsNow, points: linear } = useMemo(() => lossSeries(steps), [steps]);
+  // The same array while the run reports the same terms, so that the legend's sorter stays the same prop.
+  const termKey = termsNow.join(' ');
+  const terms = useMemo(() => (termKey === '' ? [] : termKey.split(' ')), [termKey]);
+  const legendOrder = useCallback(
+    (item: { dataKey?: unknown }) => terms.indexOf(String(item.dataKey)),
+    [terms],
+  );
   // A log axis shows small terms (AKD's L1..L3, weight decay) beside cross-entropy; it cannot show 0.
   const [log, setLog] = useState(false);
   const points = useMemo(() => (log ? positivePoints(linear) : linear), [log, linear]);
   const hint = useMemo(() => learningHint(steps), [steps]);
+  // Everything but the data, made again only when the terms or the scale change: a redraw with new points
+  // then re-renders only what reads the data in recharts' store, not every axis, grid and legend.
+  const parts = useMemo(
+    () => (
+      <>
+        <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
+        <XAxis {...STEP_AXIS} />
+        {log ? (
+          <YAxis
+            scale="log"
+            domain={['auto', 'auto']}
+            allowDataOverflow
+            tickFormatter={exponent}
+            {...yTitled('loss (log)')}
+          />
+        ) : (
+          <YAxis tickFormatter={fixed(2)} {...yTitled('loss')} />
+        )}
+        <Tooltip formatter={log ? exponent : fixed(4)} labelFormatter={labelled('step')} />
+        {/* In the engine's order (ce, the method's terms, weight decay, total), not alphabetical. */}
+        <Legend itemSorter={legendOrder} />
+        {terms.map((term, i) => (
+          <Line
+            key={term}
+            dataKey={term}
+            name={termLabel(term)}
+            stroke={termColour(term, i)}
+            dot={false}
+            strokeWidth={term === 'total' ? 2 : 1.5}
+            // Redraws come a few times a second; animating each would never settle.
+            isAnimationActive={false}
+          />
+        ))}
+      </>
+    ),
+    [log, terms, legendOrder],
+  );
   const latest = linear.at(-1);
   const summary = latest
     ? `${caption}, by step; at step ${latest.step}: ${terms.map((t) => `${termLabel(t)} ${latest[t]?.toFixed(3)}`).join(', ')}`
@@ -74,46 +140,11 @@ export function LossChartView({
           log scale
         </label>
       </figcaption>
-      {points.length === 0 ? (
-        <p className="hint chart-empty">The curves appear with the first steps.</p>
-      ) : (
-        <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
-          <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis
-            dataKey="step"
-            type="number"
-            domain={[0, 'dataMax']}
-            allowDecimals={false}
-            {...xTitled('step')}
-          />
-          {log ? (
-            <YAxis
-              scale="log"
-              domain={['auto', 'auto']}
-              allowDataOverflow
-              tickFormatter={exponent}
-              {...yTitled('loss (log)')}
-            />
-          ) : (
-            <YAxis tickFormatter={fixed(2)} {...yTitled('loss')} />
-          )}
-          <Tooltip formatter={log ? exponent : fixed(4)} labelFormatter={(step) => `step ${step}`} />
-          {/* In the engine's order (ce, the method's terms, weight decay, total), not alphabetical. */}
-          <Legend itemSorter={(item) => terms.indexOf(String(item.dataKey))} />
-          {terms.map((term, i) => (
-            <Line
-              key={term}
-              dataKey={term}
-              name={termLabel(term)}
-              stroke={termColour(term, i)}
-              dot={false}
-              strokeWidth={term === 'total' ? 2 : 1.5}
-              // Redraws come a few times a second; animating each would never settle.
-              isAnimationActive={false}
-            />
-          ))}
+      <ChartArea empty={points.length === 0} hint="The curves appear with the first steps.">
+        <LineChart responsive data={points} style={CHART_STYLE}>
+          {parts}
         </LineChart>
-      )}
+      </ChartArea>
       {hint && (
         <div className="notice run-hint" role="status" data-testid="run-hint" data-kind={hint.kind}>
           <strong>{hint.what}</strong> {hint.tryThis}
@@ -121,15 +152,32 @@ export function LossChartView({
       )}
     </figure>
   );
-}
+});
 
 export function LossChart({ role }: { role: ModelRole }) {
   const steps = useTrainingStore((s) => s[role].steps);
   return <LossChartView steps={steps} />;
 }
 
+/** The accuracy chart's parts, the same elements at every redraw (see LossChartView's parts). */
+const ACCURACY_PARTS = (
+  <>
+    <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
+    <XAxis {...EPOCH_AXIS} />
+    <YAxis {...percentAxis('accuracy %')} />
+    <Tooltip formatter={fixed(1)} labelFormatter={labelled('epoch')} />
+    <Legend />
+    <Line dataKey="train" name="train" stroke="#2d6cdf" isAnimationActive={false} />
+    <Line dataKey="test" name="test" stroke="#1f9d55" isAnimationActive={false} />
+  </>
+);
+
 /** Train and test top-1 accuracy after each epoch. */
-export function AccuracyChartView({ epochs }: { epochs: readonly EpochLog[] }) {
+export const AccuracyChartView = memo(function AccuracyChartView({
+  epochs,
+}: {
+  epochs: readonly EpochLog[];
+}) {
   const points = useMemo(() => accuracySeries(epochs), [epochs]);
   const latest = points.at(-1);
   const summary = latest
@@ -138,24 +186,18 @@ export function AccuracyChartView({ epochs }: { epochs: readonly EpochLog[] }) {
   return (
     <figure className="chart" data-testid="accuracy-chart" data-points={points.length} aria-label={summary}>
       <figcaption>Accuracy per epoch (%)</figcaption>
-      {points.length === 0 ? (
-        <p className="hint chart-empty">Measured at the end of each epoch.</p>
-      ) : (
-        <LineChart responsive data={points} style={{ width: '100%', height: CHART_HEIGHT }}>
-          <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis {...EPOCH_AXIS} />
-          <YAxis {...percentAxis('accuracy %')} />
-          <Tooltip formatter={fixed(1)} labelFormatter={(epoch) => `epoch ${epoch}`} />
-          <Legend />
-          <Line dataKey="train" name="train" stroke="#2d6cdf" isAnimationActive={false} />
-          <Line dataKey="test" name="test" stroke="#1f9d55" isAnimationActive={false} />
+      <ChartArea empty={points.length === 0} hint="Measured at the end of each epoch.">
+        <LineChart responsive data={points} style={CHART_STYLE}>
+          {ACCURACY_PARTS}
         </LineChart>
-      )}
+      </ChartArea>
     </figure>
   );
-}
+});
 
 export function AccuracyChart({ role }: { role: ModelRole }) {
-  const epochs = useTrainingStore((s) => s[role].epochs);
+  // Redrawn in a later task than the loss chart, which the same update (an epoch's end) redraws: two shorter
+  // main-thread tasks rather than one long one.
+  const epochs = useDeferredValue(useTrainingStore((s) => s[role].epochs));
   return <AccuracyChartView epochs={epochs} />;
 }

@@ -1,20 +1,42 @@
 /**
- * Axis settings every chart of the lab shares, so that each axis says what it measures (a title) the same way
- * everywhere: spread them onto recharts' <XAxis>/<YAxis>.
+ * Axis settings and number formats every chart of the lab shares, so that each axis says what it measures (a
+ * title) the same way everywhere: spread them onto recharts' <XAxis>/<YAxis>, pass the formats to ticks and
+ * tooltips. Each is one object per key, so live charts redraw cheaply (docs/design.md §5, "the main thread").
  */
 import type { XAxisProps, YAxisProps } from 'recharts';
 
+/**
+ * The same value for the same key, every call. recharts 3 compares its components' props (and re-dispatches
+ * an axis's or a tooltip's settings into its store when they differ), so a prop built anew at every render
+ * costs a store update per redraw; a live chart redraws a few times a second.
+ */
+function sameForSameKey<K, V>(make: (key: K) => V): (key: K) => V {
+  const made = new Map<K, V>();
+  return (key) => {
+    if (!made.has(key)) made.set(key, make(key));
+    return made.get(key)!;
+  };
+}
+
 /** An x axis titled at its right end. */
-export const xTitled = (title: string): Partial<XAxisProps> => ({
+export const xTitled = sameForSameKey((title: string): Partial<XAxisProps> => ({
   height: 36,
   label: { value: title, position: 'insideBottomRight', offset: 0 },
-});
+}));
 
 /** A y axis titled along its length. */
-export const yTitled = (title: string): Partial<YAxisProps> => ({
+export const yTitled = sameForSameKey((title: string): Partial<YAxisProps> => ({
   width: 56,
   label: { value: title, angle: -90, position: 'insideLeft' },
-});
+}));
+
+/** A number with a fixed count of decimals (ticks, tooltips); anything else as it is. */
+export const fixed = sameForSameKey(
+  (digits: number) => (value: unknown) => (typeof value === 'number' ? value.toFixed(digits) : String(value)),
+);
+
+/** A tooltip's title from the x value: "step 12", "epoch 3". */
+export const labelled = sameForSameKey((unit: string) => (x: unknown) => `${unit} ${String(x)}`);
 
 /** Epochs 1, 2, ... along x. */
 export const EPOCH_AXIS: Partial<XAxisProps> = {
@@ -25,5 +47,17 @@ export const EPOCH_AXIS: Partial<XAxisProps> = {
   ...xTitled('epoch'),
 };
 
+/** Training steps 1, 2, ... along x, from 0. */
+export const STEP_AXIS: Partial<XAxisProps> = {
+  dataKey: 'step',
+  type: 'number',
+  domain: [0, 'dataMax'],
+  allowDecimals: false,
+  ...xTitled('step'),
+};
+
 /** A percentage from 0 to 100 along y. */
-export const percentAxis = (title: string): Partial<YAxisProps> => ({ domain: [0, 100], ...yTitled(title) });
+export const percentAxis = sameForSameKey((title: string): Partial<YAxisProps> => ({
+  domain: [0, 100],
+  ...yTitled(title),
+}));
