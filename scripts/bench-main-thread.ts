@@ -1,8 +1,9 @@
 /**
  * Issue 11's main-thread target ("no main-thread long task over 50 ms while training"): what the page's main
- * thread does while the Student panel trains its default (cnn-small, embedded set), on the production build with
- * wasm threads and without (benchPages.ts). `npx tsx scripts/bench-main-thread.ts [--rounds N] [--seconds S]`
- * (default 3 rounds of 10 s, the pages taking turns). Each round starts a run, waits for its first step, records a
+ * thread does while the Student panel trains its default (cnn-small, embedded set), or with `--panel distill` while
+ * the Distillation panel runs its default (KD from the shipped teacher), on the production build with wasm threads
+ * and without (benchPages.ts). `npx tsx scripts/bench-main-thread.ts [--panel student|distill] [--rounds N]
+ * [--seconds S]` (default 3 rounds of 10 s, the pages taking turns). Each round starts a run, waits for its first step, records a
  * Chromium trace for S seconds, then stops the run. From the trace: the main thread's tasks (RunTask on the
  * page's CrRendererMain), their total time, how many took over 16, 30 and 50 ms, and the longest. Prints a
  * markdown table. A benchmark: on 2 cores the threaded page's training keeps both cores busy, and the OS shares
@@ -16,8 +17,11 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '10' },
+    panel: { type: 'string', default: 'student' },
   },
 });
+const panel = values.panel!;
+if (panel !== 'student' && panel !== 'distill') throw new Error('--panel must be student or distill');
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error('--rounds must be a whole number >= 1');
@@ -38,15 +42,15 @@ interface Round {
   readonly tasks: readonly number[];
 }
 
-const stepOf = async (page: Page) =>
-  Number(await page.getAttribute('[data-testid=student-progress]', 'data-step'));
+const PROGRESS = `[data-testid=${panel}-progress]`;
+const stepOf = async (page: Page) => Number(await page.getAttribute(PROGRESS, 'data-step'));
 
 /** Trains for `seconds` on `page` and returns its main thread's task durations (ms) over that time. */
 async function measure(kind: PageKind, page: Page): Promise<Round> {
-  await page.click('[data-testid=student-train-start]');
+  await page.click(`[data-testid=${panel}-train-start]`);
   await page.waitForFunction(
-    () => Number(document.querySelector('[data-testid=student-progress]')?.getAttribute('data-step')) >= 1,
-    null,
+    (selector) => Number(document.querySelector(selector)?.getAttribute('data-step')) >= 1,
+    PROGRESS,
     { timeout: 120_000 },
   );
   const browser = page.context().browser()!;
@@ -57,8 +61,8 @@ async function measure(kind: PageKind, page: Page): Promise<Round> {
   await page.waitForTimeout(seconds * 1000);
   const trace = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] };
   const steps = (await stepOf(page)) - from;
-  await page.click('[data-testid=student-train-stop]');
-  await page.waitForSelector('[data-testid=student-progress][data-status=stopped]', { timeout: 60_000 });
+  await page.click(`[data-testid=${panel}-train-stop]`);
+  await page.waitForSelector(`${PROGRESS}[data-status=stopped]`, { timeout: 60_000 });
   // Both pages' renderers are in the trace; the training page's main thread is the busy one.
   const mains = trace.traceEvents.filter(
     (e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain',
@@ -94,7 +98,7 @@ try {
 
 const over = (r: Round, ms: number) => r.tasks.filter((t) => t > ms).length;
 console.log(
-  `\nMain thread while the Student panel trains cnn-small, ${seconds} s per round (${new Date().toISOString()})\n`,
+  `\nMain thread while ${panel === 'student' ? 'the Student panel trains cnn-small' : 'the Distillation panel runs KD'}, ${seconds} s per round (${new Date().toISOString()})\n`,
 );
 console.log(
   '| page | round | steps | main thread busy (ms) | tasks > 16 ms | > 30 ms | > 50 ms | longest (ms) |',

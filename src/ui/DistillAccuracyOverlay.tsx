@@ -1,5 +1,5 @@
 /** The Distillation panel's chart of every run's test accuracy per epoch, so methods can be compared at a glance. */
-import { useMemo } from 'react';
+import { useCallback, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { EPOCH_AXIS, fixed, labelled, percentAxis } from './chartAxes';
 import { runColour, runName } from './distillRunLook';
@@ -10,7 +10,39 @@ import { useDistillStore } from '../store/distillStores';
 /** Every run's test accuracy per epoch on one chart; baselines dashed. */
 export function DistillAccuracyOverlay() {
   const runs = useDistillStore((s) => s.runs);
-  const { series, points } = useMemo(() => accuracyOverlay(runs), [runs]);
+  // The runs change at every step of a live run; the chart's data only when an epoch ends or runs come and go.
+  // The same data and props otherwise, so that recharts does not redraw it 4 times a second (docs/design.md §5).
+  const epochsKey = runs.map((run) => `${run.id}:${run.epochs.length}`).join(' ');
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- epochsKey says when the runs' epochs changed
+  const { series, points } = useMemo(() => accuracyOverlay(runs), [epochsKey]);
+  const inRunOrder = useCallback(
+    (item: { dataKey?: unknown }) => series.findIndex((run) => runKey(run.id) === item.dataKey),
+    [series],
+  );
+  const chart = useMemo(
+    () => (
+      <LineChart responsive data={points} style={CHART_STYLE}>
+        <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
+        <XAxis {...EPOCH_AXIS} />
+        <YAxis {...percentAxis('test accuracy %')} />
+        <Tooltip formatter={fixed(1)} labelFormatter={labelled('epoch')} />
+        {/* In the order of the runs. */}
+        <Legend itemSorter={inRunOrder} />
+        {series.map((run) => (
+          <Line
+            key={run.id}
+            dataKey={runKey(run.id)}
+            name={runName(run)}
+            stroke={runColour(run.id)}
+            strokeDasharray={isBaseline(run) ? '6 4' : undefined}
+            connectNulls
+            isAnimationActive={false}
+          />
+        ))}
+      </LineChart>
+    ),
+    [series, points, inRunOrder],
+  );
   const finals = series
     .map((run) => {
       const last = [...points].reverse().find((p) => typeof p[runKey(run.id)] === 'number');
@@ -27,25 +59,7 @@ export function DistillAccuracyOverlay() {
     >
       <figcaption>Test accuracy per epoch, every run (%); baselines dashed</figcaption>
       <ChartArea empty={points.length === 0} hint="Each run adds a line at the end of its first epoch.">
-        <LineChart responsive data={points} style={CHART_STYLE}>
-          <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.4} />
-          <XAxis {...EPOCH_AXIS} />
-          <YAxis {...percentAxis('test accuracy %')} />
-          <Tooltip formatter={fixed(1)} labelFormatter={labelled('epoch')} />
-          {/* In the order of the runs. */}
-          <Legend itemSorter={(item) => series.findIndex((run) => runKey(run.id) === item.dataKey)} />
-          {series.map((run) => (
-            <Line
-              key={run.id}
-              dataKey={runKey(run.id)}
-              name={runName(run)}
-              stroke={runColour(run.id)}
-              strokeDasharray={isBaseline(run) ? '6 4' : undefined}
-              connectNulls
-              isAnimationActive={false}
-            />
-          ))}
-        </LineChart>
+        {chart}
       </ChartArea>
     </figure>
   );
