@@ -1,8 +1,8 @@
 /**
  * A run's live charts: loss per named term by step, accuracy per epoch. They redraw a few times a second while
  * the training Worker keeps the cores busy, so each redraw is kept short: the charts are mounted before a run
- * (ChartArea), and every prop but the data is the same object at each redraw (docs/design.md §5, "the main
- * thread while training").
+ * (ChartArea), every prop but the data is the same object at each redraw, and the loss chart redraws in tasks of
+ * its own (docs/design.md §5, "the main thread while training").
  */
 import { memo, type ReactNode, useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
@@ -61,12 +61,15 @@ const exponent = (value: unknown) =>
  * included); data-points: how many points are drawn, data-terms: the terms' names.
  */
 export const LossChartView = memo(function LossChartView({
-  steps,
+  steps: stepsNow,
   caption = 'Training loss per term',
 }: {
   steps: readonly StepLog[];
   caption?: string;
 }) {
+  // Redrawn at a transition's priority: React renders it in slices of a few ms, in tasks of its own, rather than
+  // in the task that brought the steps (with the rest of the panel's update).
+  const steps = useDeferredValue(stepsNow);
   const { terms: termsNow, points: linear } = useMemo(() => lossSeries(steps), [steps]);
   // The same array while the run reports the same terms, so that the legend's sorter stays the same prop.
   const termKey = termsNow.join(' ');
@@ -116,6 +119,15 @@ export const LossChartView = memo(function LossChartView({
     ),
     [log, terms, legendOrder],
   );
+  // The same element while the deferred steps are: the panel's own re-render leaves recharts alone.
+  const chart = useMemo(
+    () => (
+      <LineChart responsive data={points} style={CHART_STYLE}>
+        {parts}
+      </LineChart>
+    ),
+    [points, parts],
+  );
   const latest = linear.at(-1);
   const summary = latest
     ? `${caption}, by step; at step ${latest.step}: ${terms.map((t) => `${termLabel(t)} ${latest[t]?.toFixed(3)}`).join(', ')}`
@@ -141,9 +153,7 @@ export const LossChartView = memo(function LossChartView({
         </label>
       </figcaption>
       <ChartArea empty={points.length === 0} hint="The curves appear with the first steps.">
-        <LineChart responsive data={points} style={CHART_STYLE}>
-          {parts}
-        </LineChart>
+        {chart}
       </ChartArea>
       {hint && (
         <div className="notice run-hint" role="status" data-testid="run-hint" data-kind={hint.kind}>
@@ -196,8 +206,8 @@ export const AccuracyChartView = memo(function AccuracyChartView({
 });
 
 export function AccuracyChart({ role }: { role: ModelRole }) {
-  // Redrawn in a later task than the loss chart, which the same update (an epoch's end) redraws: two shorter
-  // main-thread tasks rather than one long one.
-  const epochs = useDeferredValue(useTrainingStore((s) => s[role].epochs));
+  // Not deferred: at an epoch's end it redraws in the update's own task, and the loss chart (deferred) in tasks
+  // of its own; both deferred, the two redraws were committed in one task.
+  const epochs = useTrainingStore((s) => s[role].epochs);
   return <AccuracyChartView epochs={epochs} />;
 }
