@@ -1,9 +1,9 @@
 /**
  * Issue 11's main-thread target ("no main-thread long task over 50 ms while training"): what the page's main
  * thread does while the Student panel trains its default (cnn-small, embedded set), or with `--panel distill` while
- * the Distillation panel runs its default (KD from the shipped teacher), on the production build with wasm threads
- * and without (benchPages.ts). `npx tsx scripts/bench-main-thread.ts [--panel student|distill] [--rounds N]
- * [--seconds S]` (default 3 rounds of 10 s, the pages taking turns). Each round starts a run, waits for its first step, records a
+ * the Distillation panel runs its default (KD from the shipped teacher; `--method ID` for another method), on the
+ * production build with wasm threads and without (benchPages.ts). `npx tsx scripts/bench-main-thread.ts [--panel
+ * student|distill] [--method ID] [--rounds N] [--seconds S]` (default 3 rounds of 10 s, the pages taking turns). Each round starts a run, waits for its first step, records a
  * Chromium trace for S seconds, then stops the run. From the trace: the main thread's tasks (RunTask on the
  * page's CrRendererMain), their total time, how many took over 16, 30 and 50 ms, and the longest. Prints a
  * markdown table. A benchmark: on 2 cores the threaded page's training keeps both cores busy, and the OS shares
@@ -18,10 +18,12 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '10' },
     panel: { type: 'string', default: 'student' },
+    method: { type: 'string' },
   },
 });
 const panel = values.panel!;
 if (panel !== 'student' && panel !== 'distill') throw new Error('--panel must be student or distill');
+if (values.method && panel !== 'distill') throw new Error('--method needs --panel distill');
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error('--rounds must be a whole number >= 1');
@@ -47,6 +49,7 @@ const stepOf = async (page: Page) => Number(await page.getAttribute(PROGRESS, 'd
 
 /** Trains for `seconds` on `page` and returns its main thread's task durations (ms) over that time. */
 async function measure(kind: PageKind, page: Page): Promise<Round> {
+  if (values.method) await page.selectOption('[data-testid=distill-method]', values.method);
   await page.click(`[data-testid=${panel}-train-start]`);
   await page.waitForFunction(
     (selector) => Number(document.querySelector(selector)?.getAttribute('data-step')) >= 1,
@@ -98,7 +101,7 @@ try {
 
 const over = (r: Round, ms: number) => r.tasks.filter((t) => t > ms).length;
 console.log(
-  `\nMain thread while ${panel === 'student' ? 'the Student panel trains cnn-small' : 'the Distillation panel runs KD'}, ${seconds} s per round (${new Date().toISOString()})\n`,
+  `\nMain thread while ${panel === 'student' ? 'the Student panel trains cnn-small' : `the Distillation panel runs ${values.method ?? 'kd'}`}, ${seconds} s per round (${new Date().toISOString()})\n`,
 );
 console.log(
   '| page | round | steps | main thread busy (ms) | tasks > 16 ms | > 30 ms | > 50 ms | longest (ms) |',
