@@ -63,6 +63,27 @@ test('a student trains on the embedded default with live curves; Pause holds the
   await expect(progress(page)).toHaveAttribute('data-status', 'stopped');
 });
 
+test('the charts are mounted under their hints before a run, and the hints go with the first points', async ({
+  page,
+}) => {
+  await openTrainingLab(page);
+  const student = panel(page, 'student');
+  // Mounted while the page is idle (src/ui/useIdleMount.ts), so that a run's first step or epoch only updates
+  // them: mounting a chart is one long main-thread task (docs/design.md §5).
+  for (const id of ['loss-chart', 'accuracy-chart']) {
+    const chart = student.getByTestId(id);
+    await expect(chart.locator('.chart-empty')).toBeVisible();
+    await expect(chart.locator('.recharts-wrapper')).toHaveCount(1);
+  }
+  await page.getByTestId('student-train-start').click();
+  const lossChart = student.getByTestId('loss-chart');
+  await expect.poll(() => pointsOf(lossChart)).toBeGreaterThan(0);
+  await expect(lossChart.locator('.chart-empty')).toHaveCount(0);
+  await expect(student.getByTestId('accuracy-chart').locator('.chart-empty')).toBeVisible();
+  await page.getByTestId('student-train-stop').click();
+  await expect(progress(page)).toHaveAttribute('data-status', 'stopped');
+});
+
 test('an out-of-range or non-numeric learning rate is refused with the reason, and Start waits', async ({
   page,
 }) => {
