@@ -16,6 +16,7 @@
  * channels, for NHWC x) and step = stride x pix.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { util } from '@tensorflow/tfjs-core';
 import { assembleModule } from './wasmAssembler';
 import { channelAffineBody } from './wasmChannelAffine';
 import { channelSumsBody } from './wasmChannelSums';
@@ -234,11 +235,11 @@ export function loopsOnMemory(memory: WebAssembly.Memory, module?: WebAssembly.M
 export function loopsInGroupsOfFour(
   kernel: string,
   backend: BackendWasm,
-  shape: readonly number[],
+  shape: number[],
 ): { loops: WasmLoops; size: number } {
   const loops = wasmLoops(backend);
   if (loops == null) throw new Error(`${kernel}: the lab's wasm loops cannot be made here`);
-  const size = shape.reduce((product, d) => product * d, 1);
+  const size = util.sizeFromShape(shape);
   if (size % 4 !== 0) throw new Error(`${kernel}: ${size} values are not whole groups of 4`);
   return { loops, size };
 }
