@@ -21,7 +21,7 @@ const SPARE_COLOURS = ['#1f9d55', '#c0392b', '#16a2b8', '#8a6d3b', '#e83e8c', '#
 const termColour = (term: string, index: number) =>
   TERM_COLOURS[term] ?? SPARE_COLOURS[index % SPARE_COLOURS.length]!;
 
-export const CHART_HEIGHT = 220;
+const CHART_HEIGHT = 220;
 /** One object for every render: recharts compares it. */
 export const CHART_STYLE = { width: '100%', height: CHART_HEIGHT } as const;
 
