@@ -31,7 +31,7 @@ import {
   V128,
 } from './wasmAssembler';
 import type { WasmLoops } from './wasmLoops';
-import { teamFor } from './wasmTeam';
+import { guidedRanges, teamFor } from './wasmTeam';
 
 /** v128.load / v128.store at a constant byte offset (16-byte alignment hint). */
 const loadAt = (offset: number) => simd(0, 4, offset);
@@ -217,8 +217,9 @@ export function longProductBatch(
     throw new Error(`longProduct: ${cols} columns are not whole panels of ${PANEL_COLUMNS}`);
   products += count;
   const panels = cols / PANEL_COLUMNS;
-  const team = count * rows * inner * cols >= MIN_TEAM_PRODUCT ? teamFor(loops) : undefined;
-  const parts = splitProduct(rows, panels, team?.parts() ?? 1);
+  const work = count * rows * inner * cols;
+  const team = work >= MIN_TEAM_PRODUCT ? teamFor(loops) : undefined;
+  const parts = splitProduct(rows, panels, team?.parts() ?? 1, (MIN_PART_PRODUCT * rows) / work);
   const [a, b, c] = first;
   const part = (p: ProductPart): ProductArgs => [
     a + p.row0 * lda,
@@ -234,9 +235,8 @@ export function longProductBatch(
     count,
     ...steps,
   ];
-  const own = () => productParts(loops, part(parts[0]!));
-  if (team == null || parts.length === 1) own();
-  else team.run(PRODUCT_TASK, parts.slice(1).map(part), own);
+  if (team == null || parts.length === 1) productParts(loops, part(parts[0]!));
+  else team.run(PRODUCT_TASK, parts.map(part), (args) => productParts(loops, args as ProductArgs));
 }
 
 interface ProductPart {
@@ -264,26 +264,31 @@ export type ProductArgs = readonly [
   stepC: number,
 ];
 
+/** A part's least work in a split product (multiply-adds): a part costs about a microsecond to take. */
+const MIN_PART_PRODUCT = MIN_TEAM_PRODUCT / 4;
+
 /**
- * The product's parts for `threads` threads: whole panels each where they divide evenly, else runs of rows
- * (pairs, as the loop takes them), else panels as evenly as they go; fewer parts where there is too little.
+ * The product's parts for `threads` threads taking them in turn (wasmTeam.ts guidedRanges): runs of pairs of
+ * rows (as the loop takes them), large first and small last, none under `minRows` where that many rows can be
+ * had; where the rows are too few for that, panels as evenly as they go, one per thread.
  */
-export function splitProduct(rows: number, panels: number, threads: number): ProductPart[] {
-  const byPanels = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({
-      row0: 0,
-      rows,
-      panel0: Math.floor((i * panels) / n),
-      panel1: Math.floor(((i + 1) * panels) / n),
+export function splitProduct(rows: number, panels: number, threads: number, minRows = 2): ProductPart[] {
+  const pairs = Math.ceil(rows / 2);
+  if (threads > 1 && pairs >= 2 * threads) {
+    return guidedRanges(pairs, threads, minRows / 2).map(([from, to]) => ({
+      row0: 2 * from,
+      rows: Math.min(2 * to, rows) - 2 * from,
+      panel0: 0,
+      panel1: panels,
     }));
-  const n = Math.min(threads, Math.max(panels, Math.floor(rows / 2)));
-  if (n <= 1) return byPanels(1);
-  if (panels % n === 0 || rows < 4 * n) return byPanels(Math.min(n, panels));
-  const step = 2 * Math.ceil(rows / (2 * n));
-  const parts: ProductPart[] = [];
-  for (let row0 = 0; row0 < rows; row0 += step)
-    parts.push({ row0, rows: Math.min(step, rows - row0), panel0: 0, panel1: panels });
-  return parts;
+  }
+  const n = Math.max(1, Math.min(threads, panels));
+  return Array.from({ length: n }, (_, i) => ({
+    row0: 0,
+    rows,
+    panel0: Math.floor((i * panels) / n),
+    panel1: Math.floor(((i + 1) * panels) / n),
+  }));
 }
 
 /**

@@ -5,12 +5,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { values } from './kernelTestData';
 import { loopsOnMemory, type WasmLoops } from './wasmLoops';
 import { innerBlock, longProduct, longProductBatch, splitProduct } from './wasmLongProduct';
 import { floatBits } from './wasmMomentum';
-import { type LoopTeam, splitCalls, splitLoop, teamFor } from './wasmTeam';
+import { guidedRanges, type LoopTeam, MAX_PARTS, splitCalls, splitLoop, teamFor } from './wasmTeam';
 import { type LoopHelperWorker, startLoopTeam } from './wasmTeamStart';
 
 /** A Node worker thread as the Worker startLoopTeam expects. */
@@ -26,37 +26,67 @@ function helperThread(): LoopHelperWorker {
   };
 }
 
-describe('splitProduct', () => {
-  it('splits a product by panels where they divide evenly, else by pairs of rows', () => {
-    expect(splitProduct(64, 4, 2).map((p) => [p.panel0, p.panel1, p.rows])).toEqual([
-      [0, 2, 64],
-      [2, 4, 64],
-    ]);
-    expect(splitProduct(100, 3, 2).map((p) => [p.row0, p.rows, p.panel1])).toEqual([
-      [0, 50, 3],
-      [50, 50, 3],
-    ]);
-    // 7 rows are too few for two runs of pairs: the panels go 1 and 2.
-    expect(splitProduct(7, 3, 2).map((p) => [p.row0, p.rows, p.panel0, p.panel1])).toEqual([
-      [0, 7, 0, 1],
-      [0, 7, 1, 3],
-    ]);
-    expect(splitProduct(1, 1, 2)).toHaveLength(1);
+describe('guidedRanges', () => {
+  it.each([
+    { count: 64, threads: 2, min: 1 },
+    { count: 1000, threads: 2, min: 3.5 },
+    { count: 7, threads: 4, min: 1 },
+    { count: 100_000, threads: 8, min: 1 },
+  ])('cuts $count items for $threads threads: in order, large first, none under $min but the last', (c) => {
+    const ranges = guidedRanges(c.count, c.threads, c.min);
+    expect(ranges[0]![0]).toBe(0);
+    expect(ranges.at(-1)![1]).toBe(c.count);
+    ranges.forEach(([from, to], i) => {
+      if (i > 0) expect(from).toBe(ranges[i - 1]![1]);
+      if (i > 0) expect(to - from).toBeLessThanOrEqual(ranges[i - 1]![1] - ranges[i - 1]![0]);
+      if (i < ranges.length - 1) expect(to - from).toBeGreaterThanOrEqual(c.min);
+    });
+    expect(ranges.length).toBeLessThanOrEqual(MAX_PARTS);
   });
 
-  it('splits into more parts on more threads: panels where they divide, else runs of pairs of rows', () => {
-    expect(splitProduct(64, 4, 4).map((p) => [p.panel0, p.panel1])).toEqual([
+  it('takes a 2 threads-th of what is left at first, and one part where the least is everything', () => {
+    expect(guidedRanges(64, 2, 1).slice(0, 3)).toEqual([
+      [0, 16],
+      [16, 28],
+      [28, 37],
+    ]);
+    expect(guidedRanges(10, 2, 10)).toEqual([[0, 10]]);
+  });
+});
+
+describe('splitProduct', () => {
+  it('splits a product by runs of pairs of rows, large first, covering every row once', () => {
+    for (const [rows, minRows] of [
+      [64, 2],
+      [101, 2],
+      [4096, 40],
+    ] as const) {
+      const parts = splitProduct(rows, 3, 2, minRows);
+      expect(parts.length).toBeGreaterThan(2);
+      let next = 0;
+      for (const [i, part] of parts.entries()) {
+        expect([part.row0, part.panel0, part.panel1]).toEqual([next, 0, 3]);
+        if (i < parts.length - 1) expect(part.rows % 2).toBe(0);
+        if (i < parts.length - 1) expect(part.rows).toBeGreaterThanOrEqual(minRows);
+        next += part.rows;
+      }
+      expect(next).toBe(rows);
+    }
+  });
+
+  it('splits by panels, one part per thread, where the rows are too few', () => {
+    expect(splitProduct(5, 3, 2).map((p) => [p.row0, p.rows, p.panel0, p.panel1])).toEqual([
+      [0, 5, 0, 1],
+      [0, 5, 1, 3],
+    ]);
+    expect(splitProduct(6, 4, 4).map((p) => [p.panel0, p.panel1])).toEqual([
       [0, 1],
       [1, 2],
       [2, 3],
       [3, 4],
     ]);
-    expect(splitProduct(101, 3, 4).map((p) => [p.row0, p.rows])).toEqual([
-      [0, 26],
-      [26, 26],
-      [52, 26],
-      [78, 23],
-    ]);
+    expect(splitProduct(1, 1, 2)).toHaveLength(1);
+    expect(splitProduct(64, 4, 1)).toHaveLength(1);
   });
 });
 
@@ -99,10 +129,14 @@ function teamSuite(helpers: number): void {
     // A pool one thread wide (the teacher lent a core): no helper takes a part.
     expect(team.partsRun.reduce((sum, n) => sum + n, 0)).toBe(parts);
     width = helpers + 1;
-    new Float32Array(memory.buffer, out, length).fill(NaN);
+    // Helpers take parts as they wake: one that wakes late may find none, so run until the last helper has
+    // taken one (the work went to every thread), every run giving the same bits.
     const before = team.partsRun[helpers - 1]!;
-    run();
-    // The last helper took a part: the work went to every thread.
+    for (let tries = 0; tries < 100 && team.partsRun[helpers - 1] === before; tries++) {
+      new Float32Array(memory.buffer, out, length).fill(NaN);
+      run();
+      expect(read(out, length)).toEqual(alone);
+    }
     expect(team.partsRun[helpers - 1]).toBeGreaterThan(before);
     return { team: read(out, length), alone };
   }
@@ -141,12 +175,14 @@ function teamSuite(helpers: number): void {
       const b = place(values(16 * inner * cols, 12));
       const c = place(16 * rows * cols);
       const steps = [4 * rows * inner, 4 * inner * cols, 4 * rows * cols] as const;
-      const before = team.partsRun[0]!;
+      const jobs = vi.spyOn(team, 'run');
       const { team: split, alone } = bothWays(c, 16 * rows * cols, () =>
         longProductBatch(loops, 16, [a, b, c], steps, rows, inner, cols, 4 * inner, false),
       );
-      // One part for each helper for all 16.
-      expect(team.partsRun[0]).toBe(before + 1);
+      // All 16 in one job of the team per call: its helpers are woken once.
+      expect(jobs.mock.calls.length).toBeGreaterThan(0);
+      expect(jobs.mock.calls.every(([, parts]) => parts.length > 1)).toBe(true);
+      jobs.mockRestore();
       expect(alone.every(Number.isFinite)).toBe(true);
       expect(split).toEqual(alone);
       // Each is its own product: the last one alone gives the same bits.
@@ -261,7 +297,13 @@ function teamSuite(helpers: number): void {
     });
 
     it('stops, with a message that names the helper, when a helper fails its part', () => {
-      expect(() => team.run(99, [[0]], () => undefined)).toThrow(/loop helper 1 failed on its part/);
+      // Parts of a kind no helper knows, each taking the calling thread a while: a helper takes one and fails.
+      const slowly = () => {
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+      };
+      const parts = Array.from({ length: 40 }, () => [0]);
+      expect(() => team.run(99, parts, slowly)).toThrow(/loop helper \d failed on its part/);
       expect(team.parts()).toBe(1);
       // The loops still work, on this thread alone.
       const [a, b, c] = [place(values(64 * 64, 1)), place(values(64 * 64, 2)), place(64 * 64)];

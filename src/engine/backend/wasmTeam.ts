@@ -17,18 +17,27 @@ import type { WasmLoops } from './wasmLoops';
 // Int32: addresses past 2 GiB read negative, which wasm's i32 parameters take as the same bits.
 export type TeamTask = (loops: WasmLoops, args: Int32Array) => void;
 
-/** Int32 words per helper in the control block: state, task kind, arguments. */
-const SLOT_WORDS = 32;
-const MAX_TASK_ARGS = SLOT_WORDS - 2;
-
-/** A helper slot's states (0, as the block starts, is idle). */
-const POSTED = 1,
-  DONE = 2,
-  FAILED = 3,
-  STOP = 4;
+/** Int32 words per part's arguments in the control block. */
+const MAX_TASK_ARGS = 32;
+/** The most parts one split may have (a claim word holds the part index and count in 8 bits each). */
+export const MAX_PARTS = 64;
 
 /**
- * How long a helper spins after a part before it sleeps, and how long the caller spins before it sleeps. A
+ * The control block's words: the job's generation (helpers wait on it), the claim word (generation << 16 |
+ * next part << 8 | parts), parts finished by helpers, the helper that failed (1-based), the job's task kind,
+ * the stop flag; then each helper's count of parts run; then the parts' arguments.
+ */
+const GENERATION = 0,
+  CLAIM = 1,
+  FINISHED = 2,
+  FAILED = 3,
+  KIND = 4,
+  STOP = 5,
+  PARTS_RUN = 8;
+const argsAt = (helpers: number, part: number) => PARTS_RUN + helpers + part * MAX_TASK_ARGS;
+
+/**
+ * How long a helper spins after a job before it sleeps, and how long the caller spins before it sleeps. A
  * helper's spin takes a core from tfjs's own pool threads: on 2 cores, 2 ms made VGG-Fast's step 117 ms against
  * 99-101 with 0 to 0.3 ms (docs/benchmarks.md, seventh session).
  */
@@ -37,14 +46,27 @@ const CALLER_SPIN_MS = 1;
 /** A part not done by then means a helper is gone: the team stops and the step fails with that message. */
 const PART_TIMEOUT_MS = 20_000;
 
-/** The shared block a team and its helpers talk through; the first `helpers` slots. */
-export const teamControl = (helpers: number) => new SharedArrayBuffer(4 * SLOT_WORDS * helpers);
+/** The shared block a team and its helpers talk through. */
+export const teamControl = (helpers: number) => new SharedArrayBuffer(4 * argsAt(helpers, MAX_PARTS));
+
+/**
+ * Claims the next part of job `generation` for this thread: its index, or -1 when every part is taken or the
+ * job is no longer the current one (a helper that woke late). The index and the part count live in the same
+ * word as the generation, so a thread never takes a part of a job it did not see posted.
+ */
+function claimPart(words: Int32Array, generation: number): number {
+  for (;;) {
+    const word = Atomics.load(words, CLAIM);
+    const next = (word >>> 8) & 0xff;
+    if (word >>> 16 !== generation || next >= (word & 0xff)) return -1;
+    if (Atomics.compareExchange(words, CLAIM, word, word + 0x100) === word) return next;
+  }
+}
 
 export class LoopTeam {
   private readonly words: Int32Array;
   private broken: string | null = null;
-  /** Parts each helper has run: tests tell by it that the helpers took work. */
-  readonly partsRun: number[];
+  private generation = 0;
 
   /**
    * `width` says how many threads the team may use now (tfjs's pool width); the team uses at most
@@ -57,58 +79,69 @@ export class LoopTeam {
     private readonly onClose: () => void = () => undefined,
   ) {
     this.words = new Int32Array(control);
-    this.partsRun = new Array<number>(helpers).fill(0);
   }
 
-  /** How many parts work of this size should be split into now: 1 (the caller alone) up to 1 + helpers. */
+  /** Parts each helper has run: tests tell by it that the helpers took work. */
+  get partsRun(): number[] {
+    return Array.from({ length: this.helpers }, (_, i) => Atomics.load(this.words, PARTS_RUN + i));
+  }
+
+  /** How many threads work of this size may be split over now: 1 (the caller alone) up to 1 + helpers. */
   parts(): number {
     if (this.broken != null) return 1;
     return Math.max(1, Math.min(this.helpers + 1, this.width()));
   }
 
   /**
-   * Runs `own` on this thread while helper i runs task `kind` with `helperParts[i]`; returns when all are done.
-   * The parts must write disjoint memory.
+   * Runs task `kind` on each of `parts` (their arguments), this thread and the helpers taking parts in turn
+   * until none is left (a helper that wakes late takes fewer); returns when all are done. `runPart` runs a part
+   * on this thread, as the helpers' task does. The parts must write disjoint memory.
    */
-  run(kind: number, helperParts: readonly (readonly number[])[], own: () => void): void {
+  run(kind: number, parts: readonly (readonly number[])[], runPart: (args: readonly number[]) => void): void {
     if (this.broken != null) throw new Error(this.broken);
-    if (helperParts.length > this.helpers)
-      throw new Error(`LoopTeam: ${helperParts.length} parts for ${this.helpers} helpers`);
-    helperParts.forEach((args, i) => {
+    if (parts.length > MAX_PARTS) throw new Error(`LoopTeam: ${parts.length} parts, at most ${MAX_PARTS}`);
+    const words = this.words;
+    parts.forEach((args, i) => {
       if (args.length > MAX_TASK_ARGS) throw new Error(`LoopTeam: ${args.length} arguments for a part`);
-      const at = i * SLOT_WORDS;
-      this.words[at + 1] = kind;
-      args.forEach((value, j) => {
-        this.words[at + 2 + j] = value;
-      });
-      Atomics.store(this.words, at, POSTED);
-      Atomics.notify(this.words, at);
+      words.set(args, argsAt(this.helpers, i));
     });
+    words[KIND] = kind;
+    Atomics.store(words, FINISHED, 0);
+    Atomics.store(words, FAILED, 0);
+    // Generations 1..0xffff: 0 in the claim word means no job.
+    const generation = (this.generation = (this.generation % 0xffff) + 1);
+    Atomics.store(words, CLAIM, (generation << 16) | parts.length);
+    Atomics.store(words, GENERATION, generation);
+    Atomics.notify(words, GENERATION);
+    let mine = 0;
+    let claimed = parts.length;
     try {
-      own();
-    } finally {
-      helperParts.forEach((_, i) => this.wait(i));
+      for (let part: number; (part = claimPart(words, generation)) >= 0; mine++) runPart(parts[part]!);
+    } catch (error) {
+      // No part more for anyone; wait for those the helpers took, then fail.
+      claimed = (Atomics.exchange(words, CLAIM, 0) >>> 8) & 0xff;
+      this.waitForHelpers(claimed - mine - 1);
+      throw error;
     }
+    this.waitForHelpers(claimed - mine);
+    partsRun += claimed - mine;
   }
 
-  private wait(helper: number): void {
-    const at = helper * SLOT_WORDS;
+  /** Waits until the helpers have finished `parts` parts of the current job. */
+  private waitForHelpers(parts: number): void {
+    const words = this.words;
     const started = performance.now();
-    while (Atomics.load(this.words, at) === POSTED && performance.now() < started + CALLER_SPIN_MS);
-    for (let left = PART_TIMEOUT_MS; Atomics.load(this.words, at) === POSTED && left > 0;) {
-      Atomics.wait(this.words, at, POSTED, left);
+    while (Atomics.load(words, FINISHED) < parts && performance.now() < started + CALLER_SPIN_MS);
+    for (let left = PART_TIMEOUT_MS, done; (done = Atomics.load(words, FINISHED)) < parts && left > 0; ) {
+      Atomics.wait(words, FINISHED, done, left);
       left = started + PART_TIMEOUT_MS - performance.now();
     }
-    const state = Atomics.load(this.words, at);
-    if (state === DONE) {
-      this.partsRun[helper]!++;
-      partsRun++;
-      return;
-    }
+    const failed = Atomics.load(words, FAILED);
+    if (failed === 0 && Atomics.load(words, FINISHED) >= parts) return;
     this.broken =
-      state === POSTED
-        ? `the wasm loop helper ${helper + 1} did not finish its part in ${PART_TIMEOUT_MS / 1000} s`
-        : `the wasm loop helper ${helper + 1} failed on its part (its console has the error)`;
+      failed === 0
+        ? `a wasm loop helper did not finish its part in ${PART_TIMEOUT_MS / 1000} s`
+        : `the wasm loop helper ${failed} failed on its part (its console has the error)`;
     this.close();
     throw new Error(this.broken);
   }
@@ -116,17 +149,16 @@ export class LoopTeam {
   /** Stops the helpers (they return from serveTeam); the team then runs everything on the calling thread. */
   close(): void {
     this.broken ??= 'the wasm loop team is closed';
-    for (let i = 0; i < this.helpers; i++) {
-      Atomics.store(this.words, i * SLOT_WORDS, STOP);
-      Atomics.notify(this.words, i * SLOT_WORDS);
-    }
+    Atomics.store(this.words, STOP, 1);
+    Atomics.add(this.words, GENERATION, 1);
+    Atomics.notify(this.words, GENERATION);
     this.onClose();
   }
 }
 
 /**
- * A helper's side: runs the parts posted to slot `index` until the team stops. Blocks its thread (a helper Worker
- * does nothing else).
+ * A helper's side: takes parts of each job posted to the team until the team stops. Blocks its thread (a helper
+ * Worker does nothing else).
  */
 export function serveTeam(
   control: SharedArrayBuffer,
@@ -135,27 +167,34 @@ export function serveTeam(
   tasks: readonly TeamTask[],
 ): void {
   const words = new Int32Array(control);
-  const at = index * SLOT_WORDS;
-  const args = new Int32Array(control, 4 * (at + 2), MAX_TASK_ARGS);
+  const helpers = (words.length - argsAt(0, MAX_PARTS)) | 0;
+  const partArgs = Array.from(
+    { length: MAX_PARTS },
+    (_, part) => new Int32Array(control, 4 * argsAt(helpers, part), MAX_TASK_ARGS),
+  );
+  let served = Atomics.load(words, GENERATION);
   for (;;) {
-    let state = Atomics.load(words, at);
+    let generation = Atomics.load(words, GENERATION);
     const spinUntil = performance.now() + HELPER_SPIN_MS;
-    while (state !== POSTED) {
-      if (state === STOP) return;
-      if (performance.now() >= spinUntil) Atomics.wait(words, at, state);
-      state = Atomics.load(words, at);
+    while (generation === served) {
+      if (performance.now() >= spinUntil) Atomics.wait(words, GENERATION, served);
+      generation = Atomics.load(words, GENERATION);
     }
-    let outcome = DONE;
-    try {
-      const task = tasks[words[at + 1]!];
-      if (task == null) throw new Error(`no task of kind ${words[at + 1]}`);
-      task(loops, args);
-    } catch (error) {
-      console.error('wasm loop helper:', error);
-      outcome = FAILED;
+    if (Atomics.load(words, STOP) !== 0) return;
+    served = generation;
+    for (let part: number; (part = claimPart(words, generation)) >= 0; ) {
+      try {
+        const task = tasks[words[KIND]!];
+        if (task == null) throw new Error(`no task of kind ${words[KIND]}`);
+        task(loops, partArgs[part]!);
+        Atomics.add(words, PARTS_RUN + index, 1);
+      } catch (error) {
+        console.error('wasm loop helper:', error);
+        Atomics.store(words, FAILED, index + 1);
+      }
+      Atomics.add(words, FINISHED, 1);
+      Atomics.notify(words, FINISHED);
     }
-    Atomics.store(words, at, outcome);
-    Atomics.notify(words, at);
   }
 }
 
@@ -182,12 +221,12 @@ export type SplitLoopName = (typeof LOOP_NAMES)[number];
  */
 export const CALL_TASK = 1;
 
-export const callTask: TeamTask = (loops, args) => {
+export const callTask = (loops: WasmLoops, args: Int32Array | readonly number[]): void => {
   const loop = loops[LOOP_NAMES[args[0]!]!] as unknown as (...values: number[]) => void;
   // A wasm export's length is its parameter count.
   const arity = loop.length;
-  const first = Array.from(args.subarray(2, 2 + arity));
-  const steps = args.subarray(2 + arity, 2 + 2 * arity);
+  const first = Array.from(args.slice(2, 2 + arity));
+  const steps = args.slice(2 + arity, 2 + 2 * arity);
   for (let call = 0; call < args[1]!; call++)
     loop(...first.map((value, i) => value + call * (steps[i] ?? 0)));
 };
@@ -198,26 +237,44 @@ export const callTask: TeamTask = (loops, args) => {
  */
 export const MIN_TEAM_FLOATS = 1 << 15;
 
-const call = (loops: WasmLoops, name: SplitLoopName) =>
-  loops[name] as unknown as (...values: number[]) => void;
+/**
+ * Ranges [from, to) over [0, count) for `threads` threads that take them in turn: each a 2 `threads`-th of
+ * what is left, none under `minItems` (the last may be), so the first are large and the last small, and a
+ * thread that wakes late or runs slower only takes fewer: whichever finishes last waits for a small part at
+ * most. At most MAX_PARTS ranges.
+ */
+export function guidedRanges(count: number, threads: number, minItems: number): [number, number][] {
+  for (let least = Math.max(1, Math.ceil(minItems)); ; least *= 2) {
+    const ranges: [number, number][] = [];
+    for (let from = 0; from < count; ) {
+      const size = Math.min(count - from, Math.max(least, Math.ceil((count - from) / (2 * threads))));
+      ranges.push([from, from + size]);
+      from += size;
+    }
+    if (ranges.length <= MAX_PARTS) return ranges;
+  }
+}
 
-/** Splits [0, count) into the team's parts and runs part(from, to) for each, the first on this thread. */
+/** A part's least work for a split loop: a part costs about a microsecond to take. */
+const MIN_PART_FLOATS = 1 << 13;
+
+/** Splits [0, count) into the team's parts (guidedRanges) and runs part(from, to) for each. */
 function splitItems(
   loops: WasmLoops,
   count: number,
   floats: number,
-  helperPart: (from: number, to: number) => number[],
-  ownPart: (from: number, to: number) => void,
+  part: (from: number, to: number) => number[],
 ): void {
   const team = floats >= MIN_TEAM_FLOATS ? teamFor(loops) : undefined;
-  const parts = Math.min(count, team?.parts() ?? 1);
-  if (team == null || parts <= 1) {
-    ownPart(0, count);
-    return;
-  }
-  const bound = (i: number) => Math.floor((i * count) / parts);
-  const helperParts = Array.from({ length: parts - 1 }, (_, i) => helperPart(bound(i + 1), bound(i + 2)));
-  team.run(CALL_TASK, helperParts, () => ownPart(0, bound(1)));
+  const threads = team?.parts() ?? 1;
+  const ranges = threads > 1 ? guidedRanges(count, threads, (MIN_PART_FLOATS * count) / floats) : [];
+  if (team == null || ranges.length <= 1) callTask(loops, part(0, count));
+  else
+    team.run(
+      CALL_TASK,
+      ranges.map(([from, to]) => part(from, to)),
+      (args) => callTask(loops, args),
+    );
 }
 
 /**
@@ -233,13 +290,7 @@ export function splitLoop(
   args: (from: number, to: number) => number[],
 ): void {
   const index = LOOP_NAMES.indexOf(name);
-  splitItems(
-    loops,
-    count,
-    floats,
-    (from, to) => [index, 1, ...args(from, to)],
-    (from, to) => call(loops, name)(...args(from, to)),
-  );
+  splitItems(loops, count, floats, (from, to) => [index, 1, ...args(from, to)]);
 }
 
 /**
@@ -256,15 +307,7 @@ export function splitCalls(
 ): void {
   const index = LOOP_NAMES.indexOf(name);
   const at = (i: number) => first.map((value, j) => value + i * steps[j]!);
-  splitItems(
-    loops,
-    calls,
-    floats,
-    (from, to) => [index, to - from, ...at(from), ...steps],
-    (from, to) => {
-      for (let i = from; i < to; i++) call(loops, name)(...at(i));
-    },
-  );
+  splitItems(loops, calls, floats, (from, to) => [index, to - from, ...at(from), ...steps]);
 }
 
 /** Per loop module instance: the team that splits its loops, if any. */
