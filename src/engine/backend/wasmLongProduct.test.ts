@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readOn, relativeError, values } from './kernelTestData';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { heapAddress, wasmLoops } from './wasmLoops';
-import { innerBlock, longProduct, longProducts } from './wasmLongProduct';
+import { innerBlock, longProduct, longProductBatch, longProducts } from './wasmLongProduct';
 import { setWinogradEnabled } from './winogradConv';
 
 describe('the wasm long-inner product (weight gradients)', () => {
@@ -62,6 +62,33 @@ describe('the wasm long-inner product (weight gradients)', () => {
       run(false);
       expect(c.dataSync()).toEqual(expected(false));
       tf.dispose([a, b, c]);
+    },
+  );
+
+  it.each([
+    { rows: 1, inner: 3, cols: 16, ld: 1 },
+    { rows: 5, inner: innerBlock(32) + 7, cols: 32, ld: 9 },
+    { rows: 64, inner: 300, cols: 64, ld: 64 },
+  ])(
+    'reads A transposed in place ([inner, rows], aStep 4 rows) in the same order: $rows x $inner x $cols',
+    async ({ rows, inner, cols, ld }) => {
+      const backend = tf.backend() as BackendWasm;
+      const loops = wasmLoops(backend)!;
+      const aT = tf.tensor1d(values(inner * ld, 7));
+      const b = tf.tensor1d(values(inner * cols, 8));
+      const c = tf.tensor1d(new Float32Array(rows * cols));
+      const [av, bv] = [aT.dataSync(), b.dataSync()];
+      const expected = Float32Array.from({ length: rows * cols }, (_, i) => {
+        const [r, j] = [Math.floor(i / cols), i % cols];
+        let sum = 0;
+        for (let k = 0; k < inner; k++)
+          sum = Math.fround(sum + Math.fround(av[k * ld + r]! * bv[k * cols + j]!));
+        return sum;
+      });
+      const [aAt, bAt, cAt] = [aT, b, c].map((t) => heapAddress(backend, t.dataId));
+      longProductBatch(loops, 1, [aAt!, bAt!, cAt!], [0, 0, 0], rows, inner, cols, 4, false, 4 * ld);
+      expect(c.dataSync()).toEqual(expected);
+      tf.dispose([aT, b, c]);
     },
   );
 

@@ -38,9 +38,10 @@ const loadAt = (offset: number) => simd(0, 4, offset);
 const storeAt = (offset: number) => simd(11, 4, offset);
 
 /**
- * longProductPanel(a, b, c, rows, kc, lda, ldb, ldc, load): C[r, 0:16] (+)= sum over i < kc of A[r, i] B[i, 0:16]
- * for r < rows, with byte row strides lda, ldb, ldc; C's old values are added to when `load` is not 0, else
- * overwritten.
+ * longProductPanel(a, b, c, rows, kc, lda, ldb, ldc, load, aStep): C[r, 0:16] (+)= sum over i < kc of A[r, i]
+ * B[i, 0:16] for r < rows, with byte row strides lda, ldb, ldc, and A[r, i + 1] aStep bytes after A[r, i] (4 for A
+ * as rows; A given transposed, [kc, rows], has lda 4 and aStep 4 rows); C's old values are added to when `load`
+ * is not 0, else overwritten.
  */
 export function longProductPanelBody(): Fn {
   const A = 0,
@@ -51,18 +52,19 @@ export function longProductPanelBody(): Fn {
     LDA = 5,
     LDB = 6,
     LDC = 7,
-    LOAD = 8;
-  const R = 9,
-    PA0 = 10,
-    PA1 = 11,
-    PB = 12,
-    KI = 13,
-    PC0 = 14,
-    PC1 = 15;
-  const ACC = 16, // 8 accumulators: row 0's 4 vectors, then row 1's
-    BV = 24, // B's 4 vectors at this inner index
-    S0 = 28,
-    S1 = 29;
+    LOAD = 8,
+    ASTEP = 9;
+  const R = 10,
+    PA0 = 11,
+    PA1 = 12,
+    PB = 13,
+    KI = 14,
+    PC0 = 15,
+    PC1 = 16;
+  const ACC = 17, // 8 accumulators: row 0's 4 vectors, then row 1's
+    BV = 25, // B's 4 vectors at this inner index
+    S0 = 29,
+    S1 = 30;
   // One row block of 1 or 2 rows, starting at row R.
   const rowsBlock = (pair: boolean) => {
     const rowsHere = pair ? 2 : 1;
@@ -99,8 +101,8 @@ export function longProductPanelBody(): Fn {
         pair ? [...get(PA1), ...F32_LOAD, ...F32X4_SPLAT, ...set(S1)] : [],
         step(0, S0),
         pair ? step(1, S1) : [],
-        inc(PA0, i32(4)),
-        inc(PA1, i32(4)),
+        inc(PA0, get(ASTEP)),
+        inc(PA1, get(ASTEP)),
         inc(PB, get(LDB)),
       ]),
       ...Array.from({ length: rowsHere }, (_, row) => store(row, row === 0 ? PC0 : PC1)).flat(),
@@ -117,7 +119,7 @@ export function longProductPanelBody(): Fn {
   ];
   return {
     name: 'longProductPanel',
-    params: 9,
+    params: 10,
     locals: [
       [7, I32],
       [14, V128],
@@ -200,7 +202,9 @@ export function longProduct(
 
 /**
  * `count` products of one shape as longProduct says, product i's A, B and C at `first` + i `steps` (bytes): the
- * team splits them all at once (Winograd's 16), so that its helpers are woken once, not 16 times.
+ * team splits them all at once (Winograd's 16), so that its helpers are woken once, not 16 times. `aStep`: bytes
+ * from A[r, i] to A[r, i + 1]; with A given transposed ([inner, rows], read in place instead of a transpose
+ * pass), `lda` 4 and `aStep` 4 rows.
  */
 export function longProductBatch(
   loops: WasmLoops,
@@ -212,6 +216,7 @@ export function longProductBatch(
   cols: number,
   lda: number,
   accumulate: boolean,
+  aStep = 4,
 ): void {
   if (cols <= 0 || cols % PANEL_COLUMNS !== 0)
     throw new Error(`longProduct: ${cols} columns are not whole panels of ${PANEL_COLUMNS}`);
@@ -219,12 +224,18 @@ export function longProductBatch(
   const panels = cols / PANEL_COLUMNS;
   const work = count * rows * inner * cols;
   const team = work >= MIN_TEAM_PRODUCT ? teamFor(loops) : undefined;
-  const parts = splitProduct(rows, panels, team?.parts() ?? 1, (MIN_PART_PRODUCT * rows) / work);
+  const parts = splitProduct(
+    rows,
+    panels,
+    count,
+    team?.parts() ?? 1,
+    (MIN_PART_PRODUCT * rows) / work,
+  );
   const [a, b, c] = first;
   const part = (p: ProductPart): ProductArgs => [
-    a + p.row0 * lda,
-    b,
-    c + 4 * p.row0 * cols,
+    a + p.first * steps[0] + p.row0 * lda,
+    b + p.first * steps[1],
+    c + p.first * steps[2] + 4 * p.row0 * cols,
     p.rows,
     inner,
     cols,
@@ -232,14 +243,18 @@ export function longProductBatch(
     accumulate ? 1 : 0,
     p.panel0,
     p.panel1,
-    count,
+    p.count,
     ...steps,
+    aStep,
   ];
   if (team == null || parts.length === 1) productParts(loops, part(parts[0]!));
   else team.run(PRODUCT_TASK, parts.map(part), (args) => productParts(loops, args as ProductArgs));
 }
 
 interface ProductPart {
+  /** Products [first, first + count) of the batch. */
+  readonly first: number;
+  readonly count: number;
   readonly row0: number;
   readonly rows: number;
   readonly panel0: number;
@@ -262,30 +277,40 @@ export type ProductArgs = readonly [
   stepA: number,
   stepB: number,
   stepC: number,
+  aStep: number,
 ];
 
 /** A part's least work in a split product (multiply-adds): a part costs about a microsecond to take. */
 const MIN_PART_PRODUCT = MIN_TEAM_PRODUCT / 4;
 
 /**
- * The product's parts for `threads` threads taking them in turn (wasmTeam.ts guidedRanges): runs of pairs of
- * rows (as the loop takes them), large first and small last, none under `minRows` where that many rows can be
- * had; where the rows are too few for that, panels as evenly as they go, one per thread.
+ * The parts of `count` products for `threads` threads taking them in turn (wasmTeam.ts guidedRanges), large
+ * first and small last: runs of whole products where there are enough of them (Winograd's 16: no two threads
+ * read the same operands, and a transposed A's cache lines are read by one part, not by every part of a few of
+ * its rows); else runs of pairs of rows (as the loop takes them), none under `minRows` where that many can be
+ * had; where the rows are too few for that too, panels as evenly as they go, one per thread.
  */
-export function splitProduct(rows: number, panels: number, threads: number, minRows = 2): ProductPart[] {
+export function splitProduct(
+  rows: number,
+  panels: number,
+  count: number,
+  threads: number,
+  minRows = 2,
+): ProductPart[] {
+  const all = { first: 0, count, row0: 0, rows, panel0: 0, panel1: panels };
+  if (threads > 1 && count >= 2 * threads)
+    return guidedRanges(count, threads, 1).map(([from, to]) => ({ ...all, first: from, count: to - from }));
   const pairs = Math.ceil(rows / 2);
   if (threads > 1 && pairs >= 2 * threads) {
     return guidedRanges(pairs, threads, minRows / 2).map(([from, to]) => ({
+      ...all,
       row0: 2 * from,
       rows: Math.min(2 * to, rows) - 2 * from,
-      panel0: 0,
-      panel1: panels,
     }));
   }
   const n = Math.max(1, Math.min(threads, panels));
   return Array.from({ length: n }, (_, i) => ({
-    row0: 0,
-    rows,
+    ...all,
     panel0: Math.floor((i * panels) / n),
     panel1: Math.floor(((i + 1) * panels) / n),
   }));
@@ -296,7 +321,7 @@ export function splitProduct(rows: number, panels: number, threads: number, minR
  * part. Per product, per block of inner indices, panel after panel (B's block in L1, A's rows in L2).
  */
 export function productParts(loops: WasmLoops, args: ProductArgs | Int32Array): void {
-  const [a, b, c, rows, inner, cols, lda, accumulate, panel0, panel1, count, stepA, stepB, stepC] =
+  const [a, b, c, rows, inner, cols, lda, accumulate, panel0, panel1, count, stepA, stepB, stepC, aStep] =
     args as ProductArgs;
   const kc = innerBlock(cols);
   for (let i = 0; i < count; i++) {
@@ -306,7 +331,7 @@ export function productParts(loops: WasmLoops, args: ProductArgs | Int32Array): 
       const load = accumulate || k0 > 0 ? 1 : 0;
       for (let n0 = panel0 * PANEL_COLUMNS; n0 < panel1 * PANEL_COLUMNS; n0 += PANEL_COLUMNS) {
         loops.longProductPanel(
-          a + i * stepA + 4 * k0,
+          a + i * stepA + aStep * k0,
           b + i * stepB + 4 * (k0 * cols + n0),
           c + i * stepC + 4 * n0,
           rows,
@@ -315,6 +340,7 @@ export function productParts(loops: WasmLoops, args: ProductArgs | Int32Array): 
           4 * cols,
           4 * cols,
           load,
+          aStep,
         );
       }
     }

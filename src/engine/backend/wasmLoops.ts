@@ -159,6 +159,7 @@ export interface WasmLoops {
     ldb: number,
     ldc: number,
     load: number,
+    aStep: number,
   ): void;
   /** wasmReluGrad.ts says what it does. */
   reluGrad(dy: number, x: number, dx: number, bytes: number): void;

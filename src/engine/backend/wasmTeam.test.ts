@@ -61,7 +61,7 @@ describe('splitProduct', () => {
       [101, 2],
       [4096, 40],
     ] as const) {
-      const parts = splitProduct(rows, 3, 2, minRows);
+      const parts = splitProduct(rows, 3, 1, 2, minRows);
       expect(parts.length).toBeGreaterThan(2);
       let next = 0;
       for (const [i, part] of parts.entries()) {
@@ -74,19 +74,29 @@ describe('splitProduct', () => {
     }
   });
 
+  it('splits a batch of products by runs of whole products where there are enough', () => {
+    const parts = splitProduct(4096, 4, 16, 2);
+    expect(parts.map((p) => [p.first, p.count])).toEqual(guidedRanges(16, 2, 1).map(([f, t]) => [f, t - f]));
+    expect(parts.every((p) => p.row0 === 0 && p.rows === 4096 && p.panel0 === 0 && p.panel1 === 4)).toBe(
+      true,
+    );
+    // Fewer products than two per thread: rows, each part through all of them.
+    expect(splitProduct(4096, 4, 3, 2).every((p) => p.first === 0 && p.count === 3)).toBe(true);
+  });
+
   it('splits by panels, one part per thread, where the rows are too few', () => {
-    expect(splitProduct(5, 3, 2).map((p) => [p.row0, p.rows, p.panel0, p.panel1])).toEqual([
+    expect(splitProduct(5, 3, 1, 2).map((p) => [p.row0, p.rows, p.panel0, p.panel1])).toEqual([
       [0, 5, 0, 1],
       [0, 5, 1, 3],
     ]);
-    expect(splitProduct(6, 4, 4).map((p) => [p.panel0, p.panel1])).toEqual([
+    expect(splitProduct(6, 4, 1, 4).map((p) => [p.panel0, p.panel1])).toEqual([
       [0, 1],
       [1, 2],
       [2, 3],
       [3, 4],
     ]);
-    expect(splitProduct(1, 1, 2)).toHaveLength(1);
-    expect(splitProduct(64, 4, 1)).toHaveLength(1);
+    expect(splitProduct(1, 1, 1, 2)).toHaveLength(1);
+    expect(splitProduct(64, 4, 16, 1)).toHaveLength(1);
   });
 });
 

@@ -55,8 +55,11 @@ const CASES: { x: Shape4; k: number; runs: number }[] = [
   { x: [3, 4, 6, 36], k: 12, runs: 2 },
   { x: [1, 2, 2, 64], k: 4, runs: 2 },
   { x: [2, 4, 8, 64], k: 40, runs: 4 },
-  // dy's side (more channels) on the left of the products, which are then transposed.
+  // dW's products: [c, k] read with V transposed in place (long-inner loop); [k, c] with dy's side on the left,
+  // then transposed, where only k x c fits that loop (k not whole panels of 16); by XNNPACK with the side of
+  // more channels on the left, transposed first (36 and 44 channels fit no panels).
   { x: [3, 8, 8, 32], k: 48, runs: 4 },
+  { x: [2, 8, 8, 36], k: 44, runs: 4 },
   // A map larger than MAX_FILTER_GRAD_PIXELS: dW by F(2x2, 3x3) where its products fit the long-inner loop
   // (channels by 16, MAX_LONG_FILTER_GRAD_PIXELS), else by the other paths.
   { x: [1, 16, 16, 32], k: 32, runs: 4 },

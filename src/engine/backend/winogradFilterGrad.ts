@@ -81,44 +81,57 @@ export function winogradFilterGrad(
           k,
           4 * dyStride,
         ]);
-        // XNNPACK packs the right operand afresh for each product, and packing [tiles, channels] costs more
-        // than it saves when the channels are the few: so the side with more channels goes left, transposed.
-        const [left, leftStride, right, rightStride, rows, cols] =
-          c >= k ? [v, vStride, dyT, dyStride, c, k] : [dyT, dyStride, v, vStride, k, c];
-        const leftT = s.output([16, rows, tiles]);
-        // 16 transposes, split among the loop team (wasmTeam.ts).
-        const steps = [4 * leftStride, 4 * rows * tiles, 0, 0, 0];
-        splitCalls(loops, 'transpose4', 16, 32 * rows * tiles, [at(left), at(leftT), tiles, rows, 1], steps);
-        // The wasm loop reads the right operand in place (XNNPACK would pack it): wasmLongProduct.ts.
-        const long = longProductFits(rows, cols) ? s.output([16, rows, cols]) : null;
-        const products = Array.from({ length: 16 }, (_, xi) =>
-          long == null
-            ? at(
-                product(
-                  s,
-                  { of: leftT, at: xi * rows * tiles, rows, inner: tiles },
-                  { of: right, at: xi * rightStride, cols },
-                ),
-              )
-            : at(long) + 4 * xi * rows * cols,
-        );
+        // S = V^T W as [c, k] (dW's order), or W^T V as [k, c] and then transposed.
+        const natural = { left: v, leftStride: vStride, right: dyT, rightStride: dyStride, rows: c, cols: k };
+        const swapped = { left: dyT, leftStride: dyStride, right: v, rightStride: vStride, rows: k, cols: c };
+        // The lab's loop reads both operands in place, the left one transposed as it lies ([tiles, rows]):
+        // wasmLongProduct.ts. XNNPACK packs the right operand afresh for each product, and packing [tiles,
+        // channels] costs more than it saves when the channels are the few: so there the side with more
+        // channels goes left, transposed first.
+        const long = longProductFits(c, k) ? natural : longProductFits(k, c) ? swapped : null;
+        const { left, leftStride, right, rightStride, rows, cols } = long ?? (c >= k ? natural : swapped);
+        let products: number[];
         if (long != null) {
-          const steps = [4 * rows * tiles, 4 * rightStride, 4 * rows * cols] as const;
+          const out = at(s.output([16, rows, cols]));
+          const steps = [4 * leftStride, 4 * rightStride, 4 * rows * cols] as const;
           longProductBatch(
             loops,
             16,
-            [at(leftT), at(right), at(long)],
+            [at(left), at(right), out],
             steps,
             rows,
             tiles,
             cols,
-            4 * tiles,
+            4,
             false,
+            4 * rows,
+          );
+          products = Array.from({ length: 16 }, (_, xi) => out + 4 * xi * rows * cols);
+        } else {
+          const leftT = s.output([16, rows, tiles]);
+          // 16 transposes, split among the loop team (wasmTeam.ts).
+          const steps = [4 * leftStride, 4 * rows * tiles, 0, 0, 0];
+          splitCalls(
+            loops,
+            'transpose4',
+            16,
+            32 * rows * tiles,
+            [at(left), at(leftT), tiles, rows, 1],
+            steps,
+          );
+          products = Array.from({ length: 16 }, (_, xi) =>
+            at(
+              product(
+                s,
+                { of: leftT, at: xi * rows * tiles, rows, inner: tiles },
+                { of: right, at: xi * rightStride, cols },
+              ),
+            ),
           );
         }
         // [k, c] products (dy's side on the left) are transposed to [c, k], into one buffer.
         let addresses = products;
-        if (c < k) {
+        if (left !== v) {
           const sums = s.output([16, c, k]);
           const to = (xi: number) => at(sums) + 4 * xi * c * k;
           if (long != null) {
