@@ -224,13 +224,7 @@ export function longProductBatch(
   const panels = cols / PANEL_COLUMNS;
   const work = count * rows * inner * cols;
   const team = work >= MIN_TEAM_PRODUCT ? teamFor(loops) : undefined;
-  const parts = splitProduct(
-    rows,
-    panels,
-    count,
-    team?.parts() ?? 1,
-    (MIN_PART_PRODUCT * rows) / work,
-  );
+  const parts = splitProduct(rows, panels, count, team?.parts() ?? 1, (MIN_PART_PRODUCT * rows) / work);
   const [a, b, c] = first;
   const part = (p: ProductPart): ProductArgs => [
     a + p.first * steps[0] + p.row0 * lda,

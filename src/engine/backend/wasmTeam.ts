@@ -3,11 +3,13 @@
  * XNNPACK pool has every core, but the lab's own loops (wasmLoops.ts), which now do most of a training step, run
  * on the calling thread alone: a second thread made VGG-Fast's step 0.97x as long. A team is the calling thread
  * plus helper Workers, each with its own instance of the loop module on the same shared memory. The caller
- * splits a loop's work into parts that write disjoint outputs, posts all parts but its own to the helpers through
- * a shared control block (Atomics, no messages), runs its own part, and waits for theirs. Each output is summed
- * in the same order as on one thread, so the results are equal bit for bit (e2e/loopTeam.spec.ts).
+ * splits a loop's work into parts that write disjoint outputs, large first and small last, posts them as a job in
+ * a shared control block (Atomics, no messages), and takes parts in turn with the helpers it woke, so that a
+ * helper that wakes late or runs slower takes fewer; then it waits for the parts the helpers took. Each output is
+ * summed in the same order as on one thread, whoever runs it, so the results are equal bit for bit
+ * (e2e/loopTeam.spec.ts).
  *
- * A helper spins for a short while after each part (the parts of a step come in bursts), then sleeps in
+ * A helper spins for a short while after each job (the jobs of a step come in bursts), then sleeps in
  * Atomics.wait. The team is as wide as tfjs's pool is now (wasmPool.ts narrows it while the teacher has a core
  * of its own), so it never takes a core the pool has given away.
  */
@@ -132,7 +134,7 @@ export class LoopTeam {
     const words = this.words;
     const started = performance.now();
     while (Atomics.load(words, FINISHED) < parts && performance.now() < started + CALLER_SPIN_MS);
-    for (let left = PART_TIMEOUT_MS, done; (done = Atomics.load(words, FINISHED)) < parts && left > 0; ) {
+    for (let left = PART_TIMEOUT_MS, done; (done = Atomics.load(words, FINISHED)) < parts && left > 0;) {
       Atomics.wait(words, FINISHED, done, left);
       left = started + PART_TIMEOUT_MS - performance.now();
     }
@@ -182,7 +184,7 @@ export function serveTeam(
     }
     if (Atomics.load(words, STOP) !== 0) return;
     served = generation;
-    for (let part: number; (part = claimPart(words, generation)) >= 0; ) {
+    for (let part: number; (part = claimPart(words, generation)) >= 0;) {
       try {
         const task = tasks[words[KIND]!];
         if (task == null) throw new Error(`no task of kind ${words[KIND]}`);
@@ -246,7 +248,7 @@ export const MIN_TEAM_FLOATS = 1 << 15;
 export function guidedRanges(count: number, threads: number, minItems: number): [number, number][] {
   for (let least = Math.max(1, Math.ceil(minItems)); ; least *= 2) {
     const ranges: [number, number][] = [];
-    for (let from = 0; from < count; ) {
+    for (let from = 0; from < count;) {
       const size = Math.min(count - from, Math.max(least, Math.ceil((count - from) / (2 * threads))));
       ranges.push([from, from + size]);
       from += size;
