@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixed, labelled, percentAxis, xTitled, yTitled } from './chartAxes';
+import { EPOCH_AXIS, fixed, labelled, percentAxis, STEP_AXIS, xTitled, yTitled } from './chartAxes';
 
 describe('chart settings', () => {
   it('are one object per key, so that recharts sees an unchanged prop at every redraw', () => {
@@ -19,5 +19,11 @@ describe('chart settings', () => {
     expect(fixed(2)(1.2345)).toBe('1.23');
     expect(fixed(1)('n/a')).toBe('n/a');
     expect(labelled('step')(12)).toBe('step 12');
+  });
+
+  it('count epochs from 1 and steps from 0, in whole numbers', () => {
+    expect(EPOCH_AXIS).toMatchObject({ dataKey: 'epoch', domain: [1, 'dataMax'], allowDecimals: false });
+    expect(STEP_AXIS).toMatchObject({ dataKey: 'step', domain: [0, 'dataMax'], allowDecimals: false });
+    expect(STEP_AXIS.label).toBe(xTitled('step').label);
   });
 });

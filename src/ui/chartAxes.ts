@@ -38,23 +38,20 @@ export const fixed = sameForSameKey(
 /** A tooltip's title from the x value: "step 12", "epoch 3". */
 export const labelled = sameForSameKey((unit: string) => (x: unknown) => `${unit} ${String(x)}`);
 
-/** Epochs 1, 2, ... along x. */
-export const EPOCH_AXIS: Partial<XAxisProps> = {
-  dataKey: 'epoch',
+/** Whole counts along x from `first` to the last point's, titled by what they count. */
+const countAxis = (key: 'epoch' | 'step', first: number): Partial<XAxisProps> => ({
+  dataKey: key,
   type: 'number',
-  domain: [1, 'dataMax'],
+  domain: [first, 'dataMax'],
   allowDecimals: false,
-  ...xTitled('epoch'),
-};
+  ...xTitled(key),
+});
+
+/** Epochs 1, 2, ... along x. */
+export const EPOCH_AXIS = countAxis('epoch', 1);
 
 /** Training steps 1, 2, ... along x, from 0. */
-export const STEP_AXIS: Partial<XAxisProps> = {
-  dataKey: 'step',
-  type: 'number',
-  domain: [0, 'dataMax'],
-  allowDecimals: false,
-  ...xTitled('step'),
-};
+export const STEP_AXIS = countAxis('step', 0);
 
 /** A percentage from 0 to 100 along y. */
 export const percentAxis = sameForSameKey((title: string): Partial<YAxisProps> => ({
