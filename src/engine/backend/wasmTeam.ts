@@ -258,7 +258,7 @@ export function guidedRanges(count: number, threads: number, minItems: number): 
 }
 
 /** A part's least work for a split loop: a part costs about a microsecond to take. */
-const MIN_PART_FLOATS = 1 << 13;
+const MIN_PART_FLOATS = MIN_TEAM_FLOATS / 4;
 
 /** Splits [0, count) into the team's parts (guidedRanges) and runs part(from, to) for each. */
 function splitItems(
