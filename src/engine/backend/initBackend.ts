@@ -12,6 +12,7 @@ import {
 import { installTrainingBatchNorm } from './trainingBatchNorm';
 import { installTrainingConv } from './trainingConv';
 import { registerMomentumUpdate } from './momentumUpdate';
+import { registerMeanGradient } from './meanGradient';
 import { registerReluGradient } from './reluGradient';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { noteWasmThreads, wasmThreads, withWasmThreads } from './wasmThreads';
@@ -131,6 +132,7 @@ async function registerBackendCode(name: BackendName, options: InitBackendOption
     if (threads != null) wasm.setThreadsCount(threads);
     registerWasmGradientKernels();
     registerReluGradient();
+    registerMeanGradient();
     registerMomentumUpdate();
     installTrainingBatchNorm();
     installTrainingConv();
