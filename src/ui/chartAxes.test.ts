@@ -14,7 +14,8 @@ describe('chart settings', () => {
 
   it('title the axis and format the numbers', () => {
     expect(xTitled('step').label).toMatchObject({ value: 'step' });
-    expect(yTitled('loss').label).toMatchObject({ value: 'loss', angle: -90 });
+    // Centred on the axis: a rotated title anchored at its start ran off the chart's top.
+    expect(yTitled('loss').label).toMatchObject({ value: 'loss', angle: -90, textAnchor: 'middle' });
     expect(percentAxis('accuracy %')).toMatchObject({ domain: [0, 100], label: { value: 'accuracy %' } });
     expect(fixed(2)(1.2345)).toBe('1.23');
     expect(fixed(1)('n/a')).toBe('n/a');

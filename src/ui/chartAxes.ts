@@ -24,10 +24,14 @@ export const xTitled = sameForSameKey((title: string): Partial<XAxisProps> => ({
   label: { value: title, position: 'insideBottomRight', offset: 0 },
 }));
 
-/** A y axis titled along its length. */
+/**
+ * A y axis titled along its length, centred on it: recharts starts a rotated 'insideLeft' title at the axis's
+ * middle and runs it upwards, so a title longer than half the axis ran off the chart's top ("accuracy %" showed
+ * as "accuracy 9").
+ */
 export const yTitled = sameForSameKey((title: string): Partial<YAxisProps> => ({
   width: 56,
-  label: { value: title, angle: -90, position: 'insideLeft' },
+  label: { value: title, angle: -90, position: 'insideLeft', textAnchor: 'middle' },
 }));
 
 /** A number with a fixed count of decimals (ticks, tooltips); anything else as it is. */
