@@ -62,6 +62,21 @@ describe("Mean's gradient as one wasm kernel", () => {
     expect(Array.from(wasm.grad)).toEqual(Array.from(cpu.grad));
   });
 
+  it('keeps signed zeros, infinities and NaN as the cpu backend does', async () => {
+    const specials = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-45, -3, 7];
+    const grads = [];
+    for (const backend of ['wasm', 'cpu']) {
+      expect(await tf.setBackend(backend)).toBe(true);
+      const x = tf.zeros([2, 3, 4]);
+      const g = tf.grad((t: tf.Tensor) => tf.mean(t, 1))(x, tf.tensor2d(specials, [2, 4]));
+      grads.push(Array.from(g.dataSync()));
+      tf.dispose([x, g]);
+    }
+    const [wasm, cpu] = grads as [number[], number[]];
+    expect(wasm.findIndex((v, i) => !Object.is(v, cpu[i]))).toBe(-1);
+    expect(Object.is(wasm[1], -0)).toBe(true);
+  });
+
   it('dy / count, repeated over the reduced pixels', async () => {
     expect(await tf.setBackend('wasm')).toBe(true);
     const x = tf.zeros([1, 3, 1, 4]);

@@ -31,7 +31,10 @@ import { heapF32 } from './kernelScope';
 /** The lab's kernel: dx [outer, count, inner] = dy [outer, inner] / count. */
 export const MEAN_GRAD = 'LabMeanGrad';
 
-/** The fewest floats a kept inner block may have for the copies to beat tfjs-core's passes. */
+/**
+ * The fewest floats a kept inner block may have: below it each copy moves a few bytes and tfjs-core's passes stay
+ * (a floor chosen, not measured; every preset's pooling keeps 64 or more).
+ */
 const MIN_INNER = 4;
 
 interface MeanGradAttrs {
