@@ -144,7 +144,16 @@ export class LabSession {
     // A teacher measurement in flight stops at its next slice rather than hold the switch (on cpu a whole
     // measurement takes most of a minute).
     this.cancelTeacherMeasurement();
-    return this.inTurn(() => initBackend(requested, this.host));
+    // The preset table (models built to count their parameters and FLOPs, ~0.2 s) is what the page asks for
+    // next: built while the loop team's helpers start rather than after.
+    const whileHelpersStart = () => {
+      try {
+        this.presets();
+      } catch {
+        // Not the backend's failure: the page's own request for the presets reports it.
+      }
+    };
+    return this.inTurn(() => initBackend(requested, { ...this.host, whileHelpersStart }));
   }
 
   async usePreparedSet(id: PreparedSetId): Promise<DatasetSummary> {

@@ -169,20 +169,14 @@ export async function exportModel(role: ModelRole): Promise<void> {
   }
 }
 
-/**
- * Once the backend and the first dataset are ready: the presets and their costs, the runs an earlier visit
- * saved (offered for resuming), and the shipped teacher.
- */
-export async function prepareTraining(): Promise<void> {
-  // The teacher form's model as the presets left it: a later change there is the user's, and stays.
-  let defaultTeacher = '';
+/** The presets and their costs, each role's form on its first preset; the teacher form's model as they left it. */
+async function loadPresets(): Promise<string> {
   try {
     const presets = await engine().presets();
     usePresetStore.setState({ presets });
     for (const role of ['teacher', 'student'] as const) {
       const first = presets.find((p) => p.role === role)?.id ?? '';
       updateRole(role, (s) => (s.form.model ? s : { ...s, form: editedForm(s.form, { model: first }) }));
-      if (role === 'teacher') defaultTeacher = useTrainingStore.getState().teacher.form.model;
       // The Distillation panel trains a student too.
       if (role === 'student')
         useDistillStore.setState((s) =>
@@ -192,6 +186,11 @@ export async function prepareTraining(): Promise<void> {
   } catch (error) {
     reportError(messageOf(error));
   }
+  return useTrainingStore.getState().teacher.form.model;
+}
+
+/** The runs an earlier visit saved, offered for resuming. */
+async function loadSavedRuns(): Promise<void> {
   try {
     for (const run of await engine().savedRuns()) {
       if (run.lane === 'distill') useDistillStore.setState((s) => applySavedDistillation(s, run));
@@ -200,7 +199,16 @@ export async function prepareTraining(): Promise<void> {
   } catch (error) {
     reportError(`The runs saved in this browser could not be read: ${messageOf(error)}`);
   }
-  await loadShippedTeacher();
+}
+
+/**
+ * Once the backend and the first dataset are ready: the presets and their costs, the runs an earlier visit
+ * saved (offered for resuming), and the shipped teacher. Asked for together, so that the Worker reads the saved
+ * runs and the teacher's files while it builds the presets (Distillation's Start waits on the presets and the
+ * teacher).
+ */
+export async function prepareTraining(): Promise<void> {
+  const [defaultTeacher] = await Promise.all([loadPresets(), loadSavedRuns(), loadShippedTeacher()]);
   const shipped = useTeacherStore.getState().info;
   // Training a teacher from scratch starts from the shipped one's architecture, unless the user chose another
   // while it was loading.

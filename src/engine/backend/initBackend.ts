@@ -17,7 +17,7 @@ import { registerReluGradient } from './reluGradient';
 import { registerWasmGradientKernels } from './wasmGradients';
 import { noteWasmThreads, wasmThreads, withWasmThreads } from './wasmThreads';
 import { wasmLoops } from './wasmLoops';
-import { type LoopHelperFactory, startLoopTeam } from './wasmTeamStart';
+import { type LoopHelperFactory, prespawnedHelpers, startLoopTeam } from './wasmTeamStart';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** What the lab shows in its backend badge; plain JSON, sent from the Worker to the UI. */
@@ -52,6 +52,11 @@ export interface InitBackendOptions {
    * lab's own loops run on the calling thread only.
    */
   readonly loopHelper?: LoopHelperFactory;
+  /**
+   * Work to do while the loop team's helpers start, instead of waiting idle for them (the session builds its
+   * preset table there, which the page asks for next).
+   */
+  readonly whileHelpersStart?: () => void;
 }
 
 const unavailable = (description: string): BackendProbe => ({
@@ -155,11 +160,13 @@ async function wasmInUse(): Promise<{ adapter: string; threads: number }> {
 async function wasmLoopsInUse(
   backend: BackendWasm,
   threads: number,
-  options: InitBackendOptions,
+  helpers: LoopHelperFactory | undefined,
+  whileHelpersStart: (() => void) | undefined,
 ): Promise<Pick<BackendReport, 'trainingLoops' | 'loopThreads'>> {
   if (!wasmLoops(backend)) return { trainingLoops: 'js', loopThreads: 1 };
-  const team =
-    threads > 1 && options.loopHelper ? await startLoopTeam(backend, threads - 1, options.loopHelper) : null;
+  const starting = threads > 1 && helpers ? startLoopTeam(backend, threads - 1, helpers) : null;
+  if (starting) whileHelpersStart?.();
+  const team = await starting;
   return { trainingLoops: 'wasm', loopThreads: team ? team.helpers + 1 : 1 };
 }
 
@@ -180,8 +187,12 @@ export async function initBackend(
     firstFallback ??= choice.fallback;
     let started = false;
     let why = `tf.setBackend('${choice.backend}') returned false`;
+    let helpers: ReturnType<typeof prespawnedHelpers> | null = null;
     try {
       const threads = await registerBackendCode(choice.backend, options);
+      // The loop team's Workers load while wasm starts (its instance, tfjs's pthread pool).
+      if (threads != null && threads > 1 && options.loopHelper)
+        helpers = prespawnedHelpers(threads - 1, options.loopHelper);
       started = await withWasmThreads(threads, () => tf.setBackend(choice.backend));
       await tf.ready();
     } catch (error) {
@@ -193,7 +204,15 @@ export async function initBackend(
       // What the runs ask of the backend (runSpec.ts: whether the teacher can run ahead on a free core).
       if (wasm) noteWasmThreads(wasm.threads);
       const adapter = wasm?.adapter ?? probe.description;
-      const loops = wasm ? await wasmLoopsInUse(tf.backend() as BackendWasm, wasm.threads, options) : {};
+      const loops = wasm
+        ? await wasmLoopsInUse(
+            tf.backend() as BackendWasm,
+            wasm.threads,
+            helpers?.spawn,
+            options.whileHelpersStart,
+          )
+        : {};
+      helpers?.release();
       return {
         ...choice,
         ...(firstFallback ? { fallback: firstFallback } : {}),
@@ -203,6 +222,7 @@ export async function initBackend(
         probes,
       };
     }
+    helpers?.release();
     probes[choice.backend] = unavailable(why);
   }
   throw new Error('no tfjs backend could start, not even cpu');
