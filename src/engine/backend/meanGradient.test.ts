@@ -10,16 +10,10 @@ import { MEAN_GRAD, registerMeanGradient } from './meanGradient';
 /** mean(x, axis, keepDims)'s gradient for a dy of random values on a backend, and the kernels it ran. */
 async function meanGrad(backend: string, shape: number[], axis: number | number[], keepDims: boolean) {
   expect(await tf.setBackend(backend)).toBe(true);
-  const size = shape.reduce((p, d) => p * d, 1);
-  const x = tf.tensor(values(size, 3), shape);
-  const outShape = tf.mean(x, axis, keepDims).shape;
-  const dy = tf.tensor(
-    values(
-      outShape.reduce((p, d) => p * d, 1),
-      4,
-    ),
-    outShape,
-  );
+  const x = tf.tensor(values(tf.util.sizeFromShape(shape), 3), shape);
+  const mean = tf.mean(x, axis, keepDims);
+  const dy = tf.tensor(values(mean.size, 4), mean.shape);
+  mean.dispose();
   let grad: Float32Array = new Float32Array();
   const info = await tf.profile(() => {
     const g = tf.grad((t: tf.Tensor) => tf.mean(t, axis, keepDims))(x, dy);
@@ -46,7 +40,7 @@ describe("Mean's gradient as one wasm kernel", () => {
     expect(wasm.kernels).toContain(MEAN_GRAD);
     expect(wasm.kernels).not.toContain('Multiply');
     expect(cpu.kernels).not.toContain(MEAN_GRAD);
-    expect(wasm.grad.length).toBe(shape.reduce((p, d) => p * d, 1));
+    expect(wasm.grad.length).toBe(tf.util.sizeFromShape(shape));
     const differ = Array.from(wasm.grad).findIndex((v, i) => !Object.is(v, cpu.grad[i]));
     expect(differ).toBe(-1);
   });

@@ -70,7 +70,7 @@ function aroundAxes(shape: readonly number[], axes: readonly number[]) {
   const first = sorted[0]!;
   const last = sorted[sorted.length - 1]!;
   if (last - first + 1 !== sorted.length) return null;
-  const size = (from: number, to: number) => shape.slice(from, to).reduce((p, d) => p * d, 1);
+  const size = (from: number, to: number) => util.sizeFromShape(shape.slice(from, to));
   return { outer: size(0, first), count: size(first, last + 1), inner: size(last + 1, shape.length) };
 }
 
